@@ -1,0 +1,40 @@
+package dev.isthmus.engine;
+
+/**
+ * A device's factory of op plans. Every op is planned once for fixed shapes and then
+ * executed many times; plans own their native resources and must be closed before the
+ * backend. Tensors a backend allocates live on its device.
+ *
+ * <p>Create one with {@link Backends#create(BackendKind)}.
+ */
+public interface Backend extends AutoCloseable {
+    BackendKind kind();
+
+    Device device();
+
+    /** A zero-filled tensor on this backend's device; the caller closes it. */
+    Tensor allocate(Shape shape, DType dtype);
+
+    Conv2dPlan conv2d(Conv2dSpec spec);
+
+    Pool2dPlan pool2d(Pool2dSpec spec);
+
+    EltwisePlan eltwise(EltwiseKind kind, long elements);
+
+    LinearPlan linear(LinearSpec spec);
+
+    SoftmaxCrossEntropyPlan softmaxCrossEntropy(int batch, int classes);
+
+    OptimizerPlan optimizer(OptimizerSpec spec, long elements);
+
+    /** y += alpha x, element-wise over tensors of equal element count. */
+    void axpy(float alpha, Tensor x, Tensor y);
+
+    /** Sets every element of a float tensor to {@code value}. */
+    void fill(Tensor t, float value);
+
+    /** One line on what runs underneath (library version, ISA, threads), for logs and {@code isthmus info}. */
+    String describe();
+
+    @Override void close();
+}

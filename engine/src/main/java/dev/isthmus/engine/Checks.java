@@ -1,0 +1,57 @@
+package dev.isthmus.engine;
+
+/** Argument checks for the engine's public entry points; each message names the value. */
+public final class Checks {
+    private Checks() {}
+
+    public static int positive(String what, int value) {
+        if (value <= 0) throw new IllegalArgumentException(what + " must be > 0, got " + value);
+        return value;
+    }
+
+    public static long positive(String what, long value) {
+        if (value <= 0) throw new IllegalArgumentException(what + " must be > 0, got " + value);
+        return value;
+    }
+
+    public static int nonNegative(String what, int value) {
+        if (value < 0) throw new IllegalArgumentException(what + " must be >= 0, got " + value);
+        return value;
+    }
+
+    public static float finiteNonNegative(String what, float value) {
+        if (!(value >= 0) || Float.isInfinite(value)) {
+            throw new IllegalArgumentException(what + " must be finite and >= 0, got " + value);
+        }
+        return value;
+    }
+
+    public static float inRange(String what, float value, float lowInclusive, float highExclusive) {
+        if (!(value >= lowInclusive && value < highExclusive)) {
+            throw new IllegalArgumentException(what + " must be in [" + lowInclusive + ", " + highExclusive + "), got " + value);
+        }
+        return value;
+    }
+
+    /** Throws unless {@code t} has shape {@code expected} and type {@code dtype}; {@code what} names the argument. */
+    public static Tensor tensor(String op, String what, Tensor t, Shape expected, DType dtype) {
+        if (t == null) throw new IllegalArgumentException(op + ": " + what + " is null, expected " + expected);
+        t.checkOpen();
+        if (!t.shape().equals(expected) || t.dtype() != dtype) {
+            throw new IllegalArgumentException(op + ": " + what + " has shape " + t.shape() + " " + t.dtype()
+                    + ", expected " + expected + " " + dtype);
+        }
+        return t;
+    }
+
+    /** Like {@link #tensor} for an F32 tensor with at least {@code elements} elements in any shape. */
+    public static Tensor elements(String op, String what, Tensor t, long elements) {
+        if (t == null) throw new IllegalArgumentException(op + ": " + what + " is null");
+        t.checkOpen();
+        if (t.elements() != elements || t.dtype() != DType.F32) {
+            throw new IllegalArgumentException(op + ": " + what + " has " + t.elements() + " " + t.dtype()
+                    + " elements " + t.shape() + ", expected " + elements + " F32");
+        }
+        return t;
+    }
+}

@@ -1,0 +1,79 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.engine.Backend;
+import dev.isthmus.engine.DType;
+import dev.isthmus.engine.Shape;
+import dev.isthmus.engine.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a layer gets when its model compiles it: the backend, the batch size, its input and
+ * output shapes, whether it will train, its parameters, and an allocator whose buffers the
+ * model owns and frees. Built by {@link Sequential}; layers only read it.
+ */
+public final class CompileContext {
+    private final Backend backend;
+    private final int batch;
+    private final Shape input;
+    private final Shape output;
+    private final boolean training;
+    private final List<Parameter> parameters;
+    private final GradientSink gradients;
+    private final List<AutoCloseable> owned;
+
+    CompileContext(Backend backend, int batch, Shape input, Shape output, boolean training,
+                   List<Parameter> parameters, GradientSink gradients, List<AutoCloseable> owned) {
+        this.backend = backend;
+        this.batch = batch;
+        this.input = input;
+        this.output = output;
+        this.training = training;
+        this.parameters = parameters;
+        this.gradients = gradients;
+        this.owned = owned;
+    }
+
+    public Backend backend() { return backend; }
+
+    public int batch() { return batch; }
+
+    /** Per-sample input shape. */
+    public Shape input() { return input; }
+
+    /** Per-sample output shape. */
+    public Shape output() { return output; }
+
+    /** (N, input...) */
+    public Shape batchedInput() { return input.prepend(batch); }
+
+    /** (N, output...) */
+    public Shape batchedOutput() { return output.prepend(batch); }
+
+    /** True when compiled for training: gradients and workspaces exist. */
+    public boolean training() { return training; }
+
+    /** This layer's parameters in the order of its {@link Layer#parameterSlots}. */
+    public Parameter parameter(int i) { return parameters.get(i); }
+
+    /** Where backward passes write parameter gradients so that they accumulate. */
+    public GradientSink gradients() { return gradients; }
+
+    /** A zeroed buffer on the backend's device that the model frees on close. */
+    public Tensor allocate(Shape shape, DType dtype) {
+        Tensor t = backend.allocate(shape, dtype);
+        owned.add(t);
+        return t;
+    }
+
+    public Tensor allocate(Shape shape) { return allocate(shape, DType.F32); }
+
+    /** Registers a plan (or anything closeable) for the model to close, in reverse order. */
+    public <T extends AutoCloseable> T own(T resource) {
+        owned.add(resource);
+        return resource;
+    }
+
+    static List<AutoCloseable> newOwnedList() { return new ArrayList<>(); }
+}

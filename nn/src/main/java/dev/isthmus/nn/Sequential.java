@@ -1,0 +1,228 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.engine.Backend;
+import dev.isthmus.engine.DType;
+import dev.isthmus.engine.Shape;
+import dev.isthmus.engine.Tensor;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A static graph: layers applied one after another (PyTorch's nn.Sequential). {@link #compile}
+ * infers every shape, creates every plan and allocates every activation, gradient and
+ * parameter once; {@link #forward} and {@link #backward} then only execute.
+ *
+ * <pre>
+ *   var model = new Sequential(new Conv2d(1, 6, 5), new ScaledTanh(), ...);
+ *   model.compile(backend, 64, Shape.of(1, 32, 32), Sequential.Mode.TRAIN, seed);
+ *   Tensor logits = model.forward(images);          // (N, 10)
+ *   model.backward(loss.backward());
+ * </pre>
+ */
+public final class Sequential implements AutoCloseable {
+    public enum Mode { TRAIN, INFERENCE }
+
+    private final List<Layer> layers;
+    private Backend backend;
+    private int batch;
+    private Shape inputShape;          // per sample
+    private final List<Shape> outputShapes = new ArrayList<>();
+    private boolean compiledForTraining;
+    private boolean training;
+    private Parameters parameters;
+    private GradientSink gradients;
+    private List<AutoCloseable> owned = List.of();
+
+    public Sequential(Layer... layers) {
+        this(List.of(layers));
+    }
+
+    public Sequential(List<Layer> layers) {
+        if (layers.isEmpty()) throw new IllegalArgumentException("a Sequential model needs at least one layer");
+        this.layers = List.copyOf(layers);
+        for (int i = 0; i < this.layers.size(); i++) {
+            Layer l = this.layers.get(i);
+            if (l.name() == null) l.setName(String.valueOf(i));
+        }
+    }
+
+    public List<Layer> layers() { return layers; }
+
+    /** Per-sample output shapes of every layer for an input shape, without compiling; errors name the layer. */
+    public List<Shape> inferShapes(Shape input) {
+        List<Shape> shapes = new ArrayList<>();
+        Shape s = input;
+        for (Layer l : layers) {
+            try {
+                s = l.outputShape(s);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("layer '" + l.name() + "' (" + l + ") cannot take input "
+                        + s + ": " + e.getMessage(), e);
+            }
+            shapes.add(s);
+        }
+        return shapes;
+    }
+
+    /**
+     * Plans every op for {@code batch} samples of shape {@code input} on {@code backend};
+     * parameters are initialised from {@code seed}. Compiling again first frees the previous compile.
+     */
+    public Sequential compile(Backend backend, int batch, Shape input, Mode mode, long seed) {
+        if (batch <= 0) throw new IllegalArgumentException("batch must be > 0, got " + batch);
+        close();
+        List<Shape> shapes = inferShapes(input);
+        this.backend = backend;
+        this.batch = batch;
+        this.inputShape = input;
+        this.outputShapes.clear();
+        this.outputShapes.addAll(shapes);
+        this.compiledForTraining = mode == Mode.TRAIN;
+        this.training = compiledForTraining;
+        this.owned = CompileContext.newOwnedList();
+        this.gradients = new GradientSink(backend);
+        List<List<Parameter>> perLayer = allocateParameters(input, new SplittableRandom(seed));
+        Shape in = input;
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            var ctx = new CompileContext(backend, batch, in, shapes.get(i), compiledForTraining,
+                    perLayer.get(i), gradients, owned);
+            l.compile(ctx);
+            in = shapes.get(i);
+        }
+        return this;
+    }
+
+    private List<List<Parameter>> allocateParameters(Shape input, SplittableRandom random) {
+        List<List<Layer.ParameterSlot>> slots = new ArrayList<>();
+        long total = 0, largest = 1;
+        Shape in = input;
+        for (int i = 0; i < layers.size(); i++) {
+            List<Layer.ParameterSlot> s = layers.get(i).parameterSlots(in);
+            slots.add(s);
+            for (Layer.ParameterSlot p : s) {
+                total += p.shape().elements();
+                largest = Math.max(largest, p.shape().elements());
+            }
+            in = outputShapes.get(i);
+        }
+        Tensor values = total == 0 ? null : own(backend.allocate(Shape.of(Math.toIntExact(total)), DType.F32));
+        Tensor grads = total == 0 || !compiledForTraining ? null
+                : own(backend.allocate(Shape.of(Math.toIntExact(total)), DType.F32));
+        Tensor scratch = grads == null ? null : own(backend.allocate(Shape.of(Math.toIntExact(largest)), DType.F32));
+        List<List<Parameter>> perLayer = new ArrayList<>();
+        List<Parameter> all = new ArrayList<>();
+        long offset = 0;
+        for (int i = 0; i < layers.size(); i++) {
+            List<Parameter> mine = new ArrayList<>();
+            for (Layer.ParameterSlot s : slots.get(i)) {
+                Tensor v = values.view(offset, s.shape());
+                float[] init = new float[Math.toIntExact(s.shape().elements())];
+                s.init().fill(init, s.fanIn(), s.fanOut(), random);
+                v.copyFrom(init);
+                Tensor g = grads == null ? null : grads.view(offset, s.shape());
+                if (g != null) gradients.register(g, scratch.view(0, s.shape()));
+                Parameter p = new Parameter(layers.get(i).name() + "." + s.suffix(), v, g, offset);
+                mine.add(p);
+                all.add(p);
+                offset += s.shape().elements();
+            }
+            perLayer.add(mine);
+        }
+        parameters = new Parameters(backend, values, grads, all, gradients);
+        return perLayer;
+    }
+
+    private Tensor own(Tensor t) {
+        owned.add(t);
+        return t;
+    }
+
+    /** Runs every layer on {@code input} (N, C, H, W) and returns the last layer's output buffer. */
+    public Tensor forward(Tensor input) {
+        requireCompiled();
+        Shape expected = inputShape.prepend(batch);
+        if (!input.shape().equals(expected)) {
+            throw new IllegalArgumentException("model input has shape " + input.shape() + ", expected " + expected
+                    + " (batch " + batch + " of " + inputShape + ")");
+        }
+        Tensor x = input;
+        for (Layer l : layers) x = l.forward(x, training);
+        return x;
+    }
+
+    /** Back-propagates {@code diffOutput} (the gradient of the loss w.r.t. the last output); gradients accumulate. */
+    public void backward(Tensor diffOutput) {
+        requireCompiled();
+        if (!compiledForTraining) throw new IllegalStateException("the model was compiled for inference; compile with Mode.TRAIN to train");
+        Tensor g = diffOutput;
+        for (int i = layers.size() - 1; i >= 0; i--) g = layers.get(i).backward(g, i > 0);
+        gradients.markDirty();
+    }
+
+    /** Sets every gradient to zero. */
+    public void zeroGrad() {
+        requireCompiled();
+        parameters.zeroGrad();
+    }
+
+    /** Training behaviour (dropout active, pooling keeps its workspace). Default after a TRAIN compile. */
+    public Sequential train() {
+        requireCompiled();
+        if (!compiledForTraining) throw new IllegalStateException("the model was compiled for inference; it cannot train");
+        training = true;
+        return this;
+    }
+
+    /** Inference behaviour (PyTorch's eval()). */
+    public Sequential eval() {
+        requireCompiled();
+        training = false;
+        return this;
+    }
+
+    public boolean isTraining() { return training; }
+
+    public Parameters parameters() {
+        requireCompiled();
+        return parameters;
+    }
+
+    public Backend backend() { return backend; }
+
+    public int batch() { return batch; }
+
+    public Shape inputShape() { return inputShape; }
+
+    /** Per-sample output shape of the whole model. */
+    public Shape outputShape() { return outputShapes.getLast(); }
+
+    public List<Shape> outputShapes() { return Collections.unmodifiableList(outputShapes); }
+
+    public boolean isCompiled() { return backend != null; }
+
+    private void requireCompiled() {
+        if (backend == null) throw new IllegalStateException("the model is not compiled; call compile(backend, batch, inputShape, mode, seed) first");
+    }
+
+    /** Frees every plan and buffer (layers first, in reverse). The model can be compiled again. */
+    @Override public void close() {
+        if (backend == null) return;
+        for (int i = layers.size() - 1; i >= 0; i--) layers.get(i).close();
+        RuntimeException failure = null;
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            try {
+                owned.get(i).close();
+            } catch (Exception e) {
+                if (failure == null) failure = new IllegalStateException("closing " + owned.get(i), e);
+            }
+        }
+        owned = List.of();
+        backend = null;
+        parameters = null;
+        if (failure != null) throw failure;
+    }
+}
