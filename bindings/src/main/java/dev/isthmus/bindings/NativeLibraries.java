@@ -1,0 +1,285 @@
+// Finds and loads oneDNN (libdnnl.so.3) and its OpenMP runtime (libgomp.so.1) for the FFM bindings.
+//
+// Order: an explicit path (system property isthmus.dnnl.library, then environment variable
+// ISTHMUS_DNNL_LIBRARY; a file or a folder holding libdnnl.so.3) wins; otherwise the two files
+// of the natives jar org.bytedeco:dnnl:linux-x86_64 on the class path are extracted once into
+// <cache>/natives/dnnl-<first 16 hex of their sha256>/ and loaded from there. Only the files of
+// that jar are used, never JavaCPP. Extraction goes to a temporary folder beside the final one
+// and is renamed into place atomically, so JVMs starting at once are safe: the first rename
+// wins, the others use its copy. A failure names every place tried and suggests ldd.
+package dev.isthmus.bindings;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.SymbolLookup;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** Loads oneDNN once per JVM; see the file comment for where it looks. */
+public final class NativeLibraries {
+
+    /** System property naming libdnnl.so.3 or a folder that holds it. */
+    public static final String DNNL_PROPERTY = "isthmus.dnnl.library";
+    /** Environment variable naming libdnnl.so.3 or a folder that holds it (after the property). */
+    public static final String DNNL_ENV = "ISTHMUS_DNNL_LIBRARY";
+    /** System property naming the cache root (else $XDG_CACHE_HOME/isthmus, else ~/.cache/isthmus). */
+    public static final String CACHE_PROPERTY = "isthmus.cache.dir";
+
+    public static final String DNNL_FILE = "libdnnl.so.3";
+    public static final String GOMP_FILE = "libgomp.so.1";
+    /** Where the natives jar keeps its files. */
+    public static final String JAR_FOLDER = "org/bytedeco/dnnl/linux-x86_64/";
+
+    /**
+     * A loaded library.
+     *
+     * @param path   the file it was loaded from
+     * @param source how it was found, for people ("system property isthmus.dnnl.library", ...)
+     * @param lookup its symbols; the library stays loaded for the life of the JVM
+     */
+    public record NativeLibrary(Path path, String source, SymbolLookup lookup) {
+        /** One line for {@code ./isthmus info}. */
+        public String describe() {
+            return path + " (" + source + ")";
+        }
+    }
+
+    private static NativeLibrary dnnl;
+    private static NativeLibrary gomp;
+    private static UnsatisfiedLinkError dnnlFailure;
+
+    private NativeLibraries() {}
+
+    /** oneDNN, loaded on the first call; throws {@link UnsatisfiedLinkError} naming every place tried. */
+    public static synchronized NativeLibrary dnnl() {
+        if (dnnl == null && dnnlFailure == null) {
+            try {
+                dnnl = loadDnnl(System.getProperty(DNNL_PROPERTY), System.getenv(DNNL_ENV), cacheRoot());
+            } catch (UnsatisfiedLinkError e) {
+                dnnlFailure = e;
+            }
+        }
+        if (dnnlFailure != null) {
+            throw copyOf(dnnlFailure);
+        }
+        return dnnl;
+    }
+
+    /**
+     * The OpenMP runtime oneDNN runs on: libgomp.so.1 beside the loaded libdnnl.so.3, else the
+     * one the dynamic linker already loaded for it (found by its soname).
+     */
+    public static synchronized NativeLibrary gomp() {
+        if (gomp == null) {
+            gomp = loadGomp(dnnl());
+        }
+        return gomp;
+    }
+
+    /** The cache root: property isthmus.cache.dir, else $XDG_CACHE_HOME/isthmus, else ~/.cache/isthmus. */
+    public static Path cacheRoot() {
+        String property = System.getProperty(CACHE_PROPERTY);
+        if (property != null && !property.isBlank()) {
+            return Path.of(property);
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        if (xdg != null && !xdg.isBlank()) {
+            return Path.of(xdg, "isthmus");
+        }
+        return Path.of(System.getProperty("user.home"), ".cache", "isthmus");
+    }
+
+    /**
+     * Finds and loads libdnnl.so.3 given the settings that decide it: the value of the system
+     * property and of the environment variable (each null when unset) and the cache root.
+     */
+    static NativeLibrary loadDnnl(String propertyValue, String envValue, Path cacheRoot) {
+        List<String> tried = new ArrayList<>();
+        if (propertyValue != null && !propertyValue.isBlank()) {
+            String source = "system property " + DNNL_PROPERTY;
+            tried.add(source + "=" + propertyValue);
+            if (envValue != null && !envValue.isBlank()) {
+                tried.add("environment variable " + DNNL_ENV + "=" + envValue + ": not tried, the system property wins");
+            }
+            return loadExplicit(Path.of(propertyValue), source, tried);
+        }
+        tried.add("system property " + DNNL_PROPERTY + ": not set");
+        if (envValue != null && !envValue.isBlank()) {
+            String source = "environment variable " + DNNL_ENV;
+            tried.add(source + "=" + envValue);
+            return loadExplicit(Path.of(envValue), source, tried);
+        }
+        tried.add("environment variable " + DNNL_ENV + ": not set");
+        String resource = JAR_FOLDER + DNNL_FILE;
+        Path folder;
+        try {
+            folder = extractNatives(cacheRoot);
+        } catch (IOException | UncheckedIOException | IllegalStateException e) {
+            tried.add("natives jar (class path resource " + resource + ", cache " + cacheRoot + "): " + e.getMessage());
+            throw failure(tried, null, e);
+        }
+        Path file = folder.resolve(DNNL_FILE);
+        tried.add("natives jar, extracted to " + folder);
+        return open(file, "natives jar, extracted to " + folder, tried);
+    }
+
+    /** An explicit path wins and is final: no silent fallback to the jar when it is wrong. */
+    private static NativeLibrary loadExplicit(Path given, String source, List<String> tried) {
+        Path file = Files.isDirectory(given) ? given.resolve(DNNL_FILE) : given;
+        if (!Files.isRegularFile(file)) {
+            int last = tried.size() - 1;
+            tried.set(last, tried.get(last) + ": " + file + " does not exist");
+            tried.add("natives jar: not tried, an explicit path wins");
+            throw failure(tried, null, null);
+        }
+        tried.add("natives jar: not tried, an explicit path wins");
+        return open(file, source, tried);
+    }
+
+    private static NativeLibrary open(Path file, String source, List<String> tried) {
+        try {
+            SymbolLookup lookup = SymbolLookup.libraryLookup(file, Arena.global());
+            return new NativeLibrary(file.toAbsolutePath(), source, lookup);
+        } catch (IllegalArgumentException e) {
+            tried.add("opening " + file + ": " + e.getMessage());
+            throw failure(tried, file, e);
+        }
+    }
+
+    private static NativeLibrary loadGomp(NativeLibrary dnnl) {
+        Path beside = dnnl.path().resolveSibling(GOMP_FILE);
+        if (Files.isRegularFile(beside)) {
+            try {
+                return new NativeLibrary(beside, "beside " + DNNL_FILE, SymbolLookup.libraryLookup(beside, Arena.global()));
+            } catch (IllegalArgumentException e) {
+                throw new UnsatisfiedLinkError("Cannot load " + GOMP_FILE + " from " + beside + ": " + e.getMessage()
+                        + ". Check it with: ldd " + beside);
+            }
+        }
+        try {
+            return new NativeLibrary(Path.of(GOMP_FILE), "by soname, as the dynamic linker resolves it for " + dnnl.path(),
+                    SymbolLookup.libraryLookup(GOMP_FILE, Arena.global()));
+        } catch (IllegalArgumentException e) {
+            throw new UnsatisfiedLinkError("Cannot load " + GOMP_FILE + ": tried " + beside + " (does not exist) and the soname "
+                    + GOMP_FILE + " (" + e.getMessage() + "). This oneDNN may use another threading runtime; check with: ldd "
+                    + dnnl.path());
+        }
+    }
+
+    /**
+     * Extracts libdnnl.so.3 and libgomp.so.1 from the natives jar into
+     * {@code <cacheRoot>/natives/dnnl-<hash>/} unless a complete copy is there; returns that folder.
+     */
+    static Path extractNatives(Path cacheRoot) throws IOException {
+        String hash = nativesHash();
+        Path natives = cacheRoot.resolve("natives");
+        Path folder = natives.resolve("dnnl-" + hash);
+        if (isComplete(folder)) {
+            return folder;
+        }
+        Files.createDirectories(natives);
+        Path temporary = Files.createTempDirectory(natives, ".dnnl-" + hash + "-");
+        try {
+            for (String name : List.of(DNNL_FILE, GOMP_FILE)) {
+                try (InputStream in = resource(name); OutputStream out = Files.newOutputStream(temporary.resolve(name))) {
+                    in.transferTo(out);
+                }
+            }
+            try {
+                Files.move(temporary, folder, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("cannot rename " + temporary + " to " + folder + " atomically on this file system", e);
+            } catch (FileSystemException e) {
+                // Another process renamed its complete copy into place first: use that one.
+                if (!isComplete(folder)) {
+                    throw new IOException("cannot rename " + temporary + " to " + folder + ": " + e, e);
+                }
+            }
+        } finally {
+            deleteTree(temporary);
+        }
+        if (!isComplete(folder)) {
+            throw new IOException(folder + " is incomplete after extraction");
+        }
+        return folder;
+    }
+
+    /** First 16 hex digits of the sha256 of libdnnl.so.3 followed by libgomp.so.1, as in the jar. */
+    static String nativesHash() throws IOException {
+        MessageDigest sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        for (String name : List.of(DNNL_FILE, GOMP_FILE)) {
+            try (InputStream in = new DigestInputStream(resource(name), sha256)) {
+                in.transferTo(OutputStream.nullOutputStream());
+            }
+        }
+        return HexFormat.of().formatHex(sha256.digest()).substring(0, 16);
+    }
+
+    private static InputStream resource(String name) throws IOException {
+        String path = JAR_FOLDER + name;
+        InputStream in = NativeLibraries.class.getClassLoader().getResourceAsStream(path);
+        if (in == null) {
+            throw new IOException("class path resource " + path
+                    + " not found: is org.bytedeco:dnnl:3.13-1.5.14:linux-x86_64 on the class path?");
+        }
+        return in;
+    }
+
+    private static boolean isComplete(Path folder) {
+        return Files.isRegularFile(folder.resolve(DNNL_FILE)) && Files.isRegularFile(folder.resolve(GOMP_FILE));
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static UnsatisfiedLinkError failure(List<String> tried, Path file, Throwable cause) {
+        StringBuilder message = new StringBuilder("Cannot load oneDNN (" + DNNL_FILE + "). Tried, in order:");
+        for (String place : tried) {
+            message.append("\n  - ").append(place);
+        }
+        if (file != null) {
+            message.append("\nCheck its dependencies with: ldd ").append(file.toAbsolutePath());
+        } else {
+            message.append("\nSet ").append(DNNL_PROPERTY).append(" (or ").append(DNNL_ENV)
+                    .append(") to libdnnl.so.3 or its folder; check a library's dependencies with: ldd <path>/")
+                    .append(DNNL_FILE);
+        }
+        UnsatisfiedLinkError error = new UnsatisfiedLinkError(message.toString());
+        error.initCause(cause);
+        return error;
+    }
+
+    /** A fresh error per call, so each caller gets its own stack trace with the original cause. */
+    private static UnsatisfiedLinkError copyOf(UnsatisfiedLinkError original) {
+        UnsatisfiedLinkError error = new UnsatisfiedLinkError(original.getMessage());
+        error.initCause(original);
+        return error;
+    }
+}
