@@ -11,10 +11,9 @@ abstract class AbstractLayer implements Layer {
     @Override public void setName(String name) { this.name = name; }
 
     /** Sets the name and returns this, for declaring models: {@code new Conv2d(1, 6, 5).named("c1")}. */
-    @SuppressWarnings("unchecked")
-    public <T extends AbstractLayer> T named(String name) {
+    public Layer named(String name) {
         this.name = name;
-        return (T) this;
+        return this;
     }
 
     int positive(String what, int value) {

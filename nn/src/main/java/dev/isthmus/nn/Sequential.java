@@ -103,10 +103,10 @@ public final class Sequential implements AutoCloseable {
         for (int i = 0; i < layers.size(); i++) {
             List<Layer.ParameterSlot> s = layers.get(i).parameterSlots(in);
             slots.add(s);
-            for (Layer.ParameterSlot p : s) {
-                total += p.shape().elements();
-                largest = Math.max(largest, p.shape().elements());
-            }
+            long layerTotal = 0;   // a layer writes all its gradients at once: its scratch views must not overlap
+            for (Layer.ParameterSlot p : s) layerTotal += p.shape().elements();
+            total += layerTotal;
+            largest = Math.max(largest, layerTotal);
             in = outputShapes.get(i);
         }
         Tensor values = total == 0 ? null : own(backend.allocate(Shape.of(Math.toIntExact(total)), DType.F32));
@@ -118,13 +118,15 @@ public final class Sequential implements AutoCloseable {
         long offset = 0;
         for (int i = 0; i < layers.size(); i++) {
             List<Parameter> mine = new ArrayList<>();
+            long scratchOffset = 0;
             for (Layer.ParameterSlot s : slots.get(i)) {
                 Tensor v = values.view(offset, s.shape());
                 float[] init = new float[Math.toIntExact(s.shape().elements())];
                 s.init().fill(init, s.fanIn(), s.fanOut(), random);
                 v.copyFrom(init);
                 Tensor g = grads == null ? null : grads.view(offset, s.shape());
-                if (g != null) gradients.register(g, scratch.view(0, s.shape()));
+                if (g != null) gradients.register(g, scratch.view(scratchOffset, s.shape()));
+                scratchOffset += s.shape().elements();
                 Parameter p = new Parameter(layers.get(i).name() + "." + s.suffix(), v, g, offset);
                 mine.add(p);
                 all.add(p);

@@ -1,0 +1,222 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.engine.DType;
+import dev.isthmus.engine.Shape;
+import dev.isthmus.engine.Tensor;
+import dev.isthmus.nn.data.BatchLoader;
+import dev.isthmus.nn.data.ImageDataset;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Trains a classifier: epochs of shuffled mini-batches through forward, loss, backward and
+ * an optimizer step, with a progress bar, evaluation (loss, top-1 and top-5 error), a
+ * learning-rate schedule, early stopping on validation error that keeps the best weights,
+ * and a callback after each epoch (metrics files, checkpoints).
+ *
+ * <p>The explicit loop, per batch: copy the batch into the model's input buffers,
+ * {@code model.forward}, {@code loss.forward}, {@code optimizer.zeroGrad},
+ * {@code model.backward(loss.backward())}, {@code optimizer.step}. Nothing is allocated per step.
+ */
+public final class Trainer implements AutoCloseable {
+    /** What one epoch did. Errors are fractions; NaN where not measured. */
+    public record EpochStats(int epoch, double trainLoss, double trainError,
+                             double validationLoss, double validationError,
+                             double testLoss, double testError, double testTop5Error,
+                             double seconds, double imagesPerSecond, float lr, boolean best) {}
+
+    /** Called after each epoch; may write files (it runs on the training thread). */
+    @FunctionalInterface
+    public interface EpochListener {
+        void onEpoch(EpochStats stats) throws Exception;
+    }
+
+    /**
+     * @param epochs    epochs to run at most
+     * @param patience  stop after this many epochs without a better validation error (0: never stop early)
+     * @param schedule  the learning rate after each epoch
+     * @param testEveryEpoch evaluate the test set after every epoch (for curves), else only at the end
+     */
+    public record Options(int epochs, int patience, LrSchedule schedule, boolean testEveryEpoch) {
+        public Options {
+            if (epochs <= 0) throw new IllegalArgumentException("epochs must be > 0, got " + epochs);
+            if (patience < 0) throw new IllegalArgumentException("patience must be >= 0, got " + patience);
+        }
+    }
+
+    private final Sequential model;
+    private final CrossEntropyLoss loss;
+    private final Optimizer optimizer;
+    private final Progress progress;
+    private final int batch;
+    private final int classes;
+    private final Tensor input;     // (N, C, H, W) on the model's device
+    private final Tensor labels;    // (N) int32 on the model's device
+    private final Arena stagingArena = Arena.ofShared();
+    private final MemorySegment stagingImages;   // host copy of one batch, for devices and evaluation
+    private final MemorySegment stagingLabels;
+    private float[] bestWeights;
+
+    public Trainer(Sequential model, Optimizer optimizer, Progress progress) {
+        this.model = model;
+        this.optimizer = optimizer;
+        this.progress = progress;
+        this.batch = model.batch();
+        Shape out = model.outputShape();
+        if (out.rank() != 1) throw new IllegalArgumentException("a classifier's output must be (classes), got " + out);
+        this.classes = out.dim(0);
+        this.loss = new CrossEntropyLoss().compile(model.backend(), batch, classes);
+        Shape in = model.inputShape().prepend(batch);
+        this.input = model.backend().allocate(in, DType.F32);
+        this.labels = model.backend().allocate(Shape.of(batch), DType.S32);
+        this.stagingImages = stagingArena.allocate(in.elements() * Float.BYTES, 64);
+        this.stagingLabels = stagingArena.allocate((long) batch * Integer.BYTES, 64);
+    }
+
+    /** One epoch of training over {@code loader} (which must drop the last short batch). Returns {loss, error}. */
+    public double[] trainEpoch(BatchLoader loader, int epoch, int epochs) {
+        if (loader.batchSize() != batch) {
+            throw new IllegalArgumentException("loader batch " + loader.batchSize() + " differs from the model's " + batch);
+        }
+        model.train();
+        int total = loader.batchesPerEpoch();
+        progress.start(String.format("epoch %d/%d", epoch, epochs), total);
+        double lossSum = 0;
+        long wrong = 0, seen = 0;
+        int done = 0;
+        for (BatchLoader.Batch b : loader.epoch(epoch - 1)) {
+            if (b.size() != batch) continue;   // a short last batch: the plans are for full batches
+            input.copyFromHost(b.images());
+            labels.copyFromHost(b.labels());
+            Tensor logits = model.forward(input);
+            float l = loss.forward(logits, labels);
+            if (!Float.isFinite(l)) throw new TrainingDivergedException(epoch, done + 1, l);
+            optimizer.zeroGrad();
+            model.backward(loss.backward());
+            optimizer.step();
+            lossSum += l;
+            wrong += countWrong(logits, b.labels());
+            seen += batch;
+            done++;
+            progress.update(done, seen, lossSum / done);
+        }
+        progress.finish();
+        return new double[] {lossSum / Math.max(1, done), seen == 0 ? Double.NaN : (double) wrong / seen};
+    }
+
+    /** Top-1 mistakes in a batch, read straight from host logits (no copy); 0 on devices. */
+    private long countWrong(Tensor logits, MemorySegment labelSegment) {
+        if (!logits.device().isHost()) return 0;
+        MemorySegment s = logits.segment();
+        long wrong = 0;
+        for (int n = 0; n < batch; n++) {
+            int best = 0;
+            float max = s.getAtIndex(ValueLayout.JAVA_FLOAT, (long) n * classes);
+            for (int k = 1; k < classes; k++) {
+                float v = s.getAtIndex(ValueLayout.JAVA_FLOAT, (long) n * classes + k);
+                if (v > max) {
+                    max = v;
+                    best = k;
+                }
+            }
+            if (best != labelSegment.getAtIndex(ValueLayout.JAVA_INT, n)) wrong++;
+        }
+        return wrong;
+    }
+
+    /**
+     * Evaluates the model on {@code data[indices]} in inference mode, in order. The last batch is
+     * padded with zeros and its padding ignored, so every sample counts exactly once.
+     */
+    public Metrics evaluate(ImageDataset data, int[] indices) {
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        Metrics metrics = new Metrics(classes, indices.length);
+        long imageBytes = data.imageBytes();
+        float[] logits = null;
+        for (int start = 0; start < indices.length; start += batch) {
+            int n = Math.min(batch, indices.length - start);
+            if (n < batch) stagingImages.fill((byte) 0);
+            for (int i = 0; i < n; i++) {
+                MemorySegment.copy(data.image(indices[start + i]), 0, stagingImages, i * imageBytes, imageBytes);
+            }
+            input.copyFromHost(stagingImages);
+            Tensor out = model.forward(input);
+            logits = copyLogits(out, logits);
+            for (int i = 0; i < n; i++) metrics.add(logits, i * classes, data.label(indices[start + i]));
+        }
+        if (wasTraining) model.train();
+        return metrics;
+    }
+
+    private static float[] copyLogits(Tensor out, float[] reuse) {
+        if (!out.device().isHost()) return out.toFloatArray();
+        float[] a = reuse != null ? reuse : new float[Math.toIntExact(out.elements())];
+        MemorySegment.copy(out.segment(), ValueLayout.JAVA_FLOAT, 0, a, 0, a.length);
+        return a;
+    }
+
+    /**
+     * Trains for up to {@code options.epochs()} epochs, starting after {@code startEpoch}
+     * (0 for a fresh run, the checkpoint's epoch when resuming). Evaluates the validation
+     * indices after each epoch (if any), adapts the learning rate, stops early when the
+     * validation error has not improved for {@code patience} epochs and then restores the best
+     * weights. Returns the statistics of every epoch run.
+     */
+    public java.util.List<EpochStats> fit(BatchLoader trainLoader, ImageDataset trainData, int[] validation,
+                                          ImageDataset test, Options options, int startEpoch,
+                                          EpochListener listener) throws Exception {
+        var history = new java.util.ArrayList<EpochStats>();
+        double bestError = Double.POSITIVE_INFINITY;
+        int sinceBest = 0;
+        for (int epoch = startEpoch + 1; epoch <= options.epochs(); epoch++) {
+            long t0 = System.nanoTime();
+            float lr = optimizer.lr();
+            double[] train = trainEpoch(trainLoader, epoch, options.epochs());
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            Metrics val = validation.length > 0 ? evaluate(trainData, validation) : null;
+            boolean last = epoch == options.epochs();
+            Metrics tst = test != null && (options.testEveryEpoch() || last) ? evaluate(test, test.indices()) : null;
+            double valError = val == null ? Double.NaN : val.top1Error();
+            boolean best = val != null && valError < bestError;
+            if (best) {
+                bestError = valError;
+                sinceBest = 0;
+                if (options.patience() > 0) bestWeights = model.parameters().values().toFloatArray();
+            } else {
+                sinceBest++;
+            }
+            long images = (long) trainLoader.batchesPerEpoch() * batch;
+            var stats = new EpochStats(epoch, train[0], train[1],
+                    val == null ? Double.NaN : val.loss(), valError,
+                    tst == null ? Double.NaN : tst.loss(), tst == null ? Double.NaN : tst.top1Error(),
+                    tst == null ? Double.NaN : tst.top5Error(),
+                    seconds, images / seconds, lr, best);
+            history.add(stats);
+            optimizer.setLr(options.schedule().next(epoch, lr, valError));
+            boolean stop = options.patience() > 0 && sinceBest >= options.patience();
+            if (stop && bestWeights != null) model.parameters().values().copyFrom(bestWeights);
+            if (listener != null) listener.onEpoch(stats);
+            if (stop) break;
+        }
+        return history;
+    }
+
+    /** The best validation weights seen, restored into the model (no-op when early stopping is off). */
+    public boolean restoreBest() {
+        if (bestWeights == null) return false;
+        model.parameters().values().copyFrom(bestWeights);
+        return true;
+    }
+
+    public CrossEntropyLoss loss() { return loss; }
+
+    @Override public void close() {
+        loss.close();
+        input.close();
+        labels.close();
+        stagingArena.close();
+    }
+}

@@ -1,0 +1,12 @@
+/**
+ * Data for training and evaluation: the MNIST IDX files (reading, locating,
+ * fetching), in-memory image datasets held off-heap, and a batch loader that
+ * assembles batches on a background thread.
+ *
+ * <p>Dimension letters used beside every buffer: N samples in a dataset, B
+ * samples in a batch, C channels, H and W height and width of a preprocessed
+ * image (32x32 for MNIST), R and K rows and columns of a raw IDX image
+ * (28x28 for MNIST). Images are float32, row-major (N, C, H, W); labels are
+ * int32.
+ */
+package dev.isthmus.nn.data;
