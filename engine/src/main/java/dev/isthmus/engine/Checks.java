@@ -54,4 +54,15 @@ public final class Checks {
         }
         return t;
     }
+
+    /** Throws unless {@code t} is an opaque {@link DType#U8} workspace of exactly {@code bytes} bytes, in any shape. */
+    public static Tensor workspace(String op, String what, Tensor t, long bytes) {
+        if (t == null) throw new IllegalArgumentException(op + ": " + what + " is null, expected " + bytes + " U8 bytes");
+        t.checkOpen();
+        if (t.byteSize() != bytes || t.dtype() != DType.U8) {
+            throw new IllegalArgumentException(op + ": " + what + " has shape " + t.shape() + " " + t.dtype()
+                    + " (" + t.byteSize() + " bytes), expected " + bytes + " bytes U8");
+        }
+        return t;
+    }
 }

@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Batches of a dataset, assembled off-heap on one background thread while the
- * caller consumes the previous batch.
+ * caller consumes the previous batch. The same loader batches the crops of an
+ * {@link ImageFolder}, rendered on that thread (see {@link ImageFolder#loader}).
  *
  * <pre>{@code
  * try (var loader = new BatchLoader(mnist.train(), split.train(), 64, seed)) {
@@ -62,12 +63,14 @@ public final class BatchLoader implements AutoCloseable {
         private final MemorySegment lastImages; // (lastSize, C, H, W) f32, a view of images
         private final MemorySegment lastLabels; // (lastSize) i32, a view of labels
         private final int[] indices;            // (batchSize) dataset index of each sample
+        private final int views;                // V images per sample
         private int size;
         private int number;
         private int epoch;
         private int generation;
 
-        private Batch(Arena arena, int batchSize, int lastSize, long imageBytes) {
+        private Batch(Arena arena, int batchSize, int lastSize, long imageBytes, int views) {
+            this.views = views;
             images = arena.allocate(batchSize * imageBytes, 64);
             labels = arena.allocate((long) batchSize * Integer.BYTES, 64);
             lastImages = images.asSlice(0, lastSize * imageBytes);
@@ -75,7 +78,11 @@ public final class BatchLoader implements AutoCloseable {
             indices = new int[batchSize];
         }
 
-        /** The images, (B, C, H, W) float32 row-major. */
+        /**
+         * The images, (B, C, H, W) float32 row-major; (B*V, C, H, W) when each
+         * sample has V > 1 views (ten-crop evaluation), sample j's views being
+         * rows j*V .. j*V+V-1.
+         */
         public MemorySegment images() {
             return size == indices.length ? images : lastImages;
         }
@@ -88,6 +95,11 @@ public final class BatchLoader implements AutoCloseable {
         /** B, the number of samples; the last batch of an epoch may be short. */
         public int size() {
             return size;
+        }
+
+        /** V, the images per sample: 1, or more for multi-view evaluation (10 for ten crops). */
+        public int views() {
+            return views;
         }
 
         /** The position of this batch in its epoch, from 0. */
@@ -115,7 +127,33 @@ public final class BatchLoader implements AutoCloseable {
 
     private record End(int generation, Throwable error, int batch) {}
 
-    private final ImageDataset data;
+    /**
+     * What a loader batches when it is not an {@link ImageDataset}: samples
+     * rendered one at a time on the background thread ({@link ImageFolder}'s
+     * crops).
+     */
+    interface Source {
+        String name();
+
+        /** N, the samples the indices may name. */
+        int count();
+
+        /** Bytes of one sample's images, all its views: V*C*H*W*4. */
+        long sampleBytes();
+
+        /** V, the images per sample. */
+        int views();
+
+        int label(int index);
+
+        /** Writes sample {@code index} into {@code dst}, (V, C, H, W) f32; random is seeded for this sample of this epoch. */
+        void render(int index, MemorySegment dst, Random random);
+    }
+
+    private final String name;
+    private final ImageDataset data;  // null when batching a source
+    private final Source source;      // null when batching a dataset
+    private final long sampleBytes;
     private final int[] indices;      // (M) the dataset indices an epoch visits
     private final int batchSize;
     private final long seed;
@@ -153,16 +191,31 @@ public final class BatchLoader implements AutoCloseable {
      */
     public BatchLoader(ImageDataset data, int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast,
             Augmenter augmenter) {
-        this.data = Objects.requireNonNull(data, "data");
+        this(Objects.requireNonNull(data, "data").name(), data, null, data.count(), data.imageBytes(), 1, indices,
+                batchSize, seed, shuffle, dropLast, augmenter);
+    }
+
+    /** A loader of samples rendered by {@code source} (which must stay usable while the loader runs). */
+    BatchLoader(Source source, int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast) {
+        this(source.name(), null, source, source.count(), source.sampleBytes(), source.views(), indices, batchSize,
+                seed, shuffle, dropLast, null);
+    }
+
+    private BatchLoader(String name, ImageDataset data, Source source, int count, long sampleBytes, int views,
+            int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast, Augmenter augmenter) {
+        this.name = name;
+        this.data = data;
+        this.source = source;
+        this.sampleBytes = sampleBytes;
         if (batchSize < 1) {
-            throw new IllegalArgumentException("BatchLoader(" + data.name() + "): batch size must be at least 1, got "
+            throw new IllegalArgumentException("BatchLoader(" + name + "): batch size must be at least 1, got "
                     + batchSize);
         }
         this.indices = indices.clone();
         for (int i = 0; i < this.indices.length; i++) {
-            if (this.indices[i] < 0 || this.indices[i] >= data.count()) {
-                throw new IllegalArgumentException("BatchLoader(" + data.name() + "): indices[" + i + "] = "
-                        + this.indices[i] + " is outside [0, " + data.count() + ")");
+            if (this.indices[i] < 0 || this.indices[i] >= count) {
+                throw new IllegalArgumentException("BatchLoader(" + name + "): indices[" + i + "] = "
+                        + this.indices[i] + " is outside [0, " + count + ")");
             }
         }
         this.batchSize = batchSize;
@@ -175,7 +228,7 @@ public final class BatchLoader implements AutoCloseable {
         int lastSize = m % batchSize == 0 || dropLast ? batchSize : m % batchSize;
         try {
             for (int i = 0; i < BUFFERS; i++) {
-                free.add(new Batch(arena, batchSize, lastSize, data.imageBytes()));
+                free.add(new Batch(arena, batchSize, lastSize, sampleBytes, views));
             }
         } catch (RuntimeException | Error e) {
             arena.close();
@@ -206,7 +259,7 @@ public final class BatchLoader implements AutoCloseable {
      */
     public Iterable<Batch> epoch(int e) {
         if (e < 0) {
-            throw new IllegalArgumentException("BatchLoader(" + data.name() + "): epoch must be >= 0, got " + e);
+            throw new IllegalArgumentException("BatchLoader(" + name + "): epoch must be >= 0, got " + e);
         }
         return () -> start(e);
     }
@@ -275,14 +328,14 @@ public final class BatchLoader implements AutoCloseable {
             requests.put(new Request(gen, epoch));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("BatchLoader(" + data.name() + "): interrupted", e);
+            throw new IllegalStateException("BatchLoader(" + name + "): interrupted", e);
         }
         return active;
     }
 
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("BatchLoader(" + data.name() + ") is closed");
+            throw new IllegalStateException("BatchLoader(" + name + ") is closed");
         }
     }
 
@@ -295,12 +348,12 @@ public final class BatchLoader implements AutoCloseable {
                     return m;
                 }
                 if (!worker.isAlive()) {
-                    throw new IllegalStateException("BatchLoader(" + data.name() + "): the background thread is gone");
+                    throw new IllegalStateException("BatchLoader(" + name + "): the background thread is gone");
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("BatchLoader(" + data.name() + "): interrupted", e);
+            throw new IllegalStateException("BatchLoader(" + name + "): interrupted", e);
         }
     }
 
@@ -319,7 +372,7 @@ public final class BatchLoader implements AutoCloseable {
         public boolean hasNext() {
             checkOpen();
             if (abandoned) {
-                throw new IllegalStateException("BatchLoader(" + data.name()
+                throw new IllegalStateException("BatchLoader(" + name
                         + "): this epoch was abandoned when another one started");
             }
             if (next != null) {
@@ -334,7 +387,7 @@ public final class BatchLoader implements AutoCloseable {
                 assert end.generation() == gen;
                 done = true;
                 if (end.error() != null) {
-                    throw new IllegalStateException("BatchLoader(" + data.name() + "): the background thread failed"
+                    throw new IllegalStateException("BatchLoader(" + name + "): the background thread failed"
                             + " on batch " + end.batch() + ": " + end.error(), end.error());
                 }
                 return false;
@@ -347,7 +400,7 @@ public final class BatchLoader implements AutoCloseable {
         @Override
         public Batch next() {
             if (!hasNext()) {
-                throw new NoSuchElementException("BatchLoader(" + data.name() + "): no more batches in this epoch");
+                throw new NoSuchElementException("BatchLoader(" + name + "): no more batches in this epoch");
             }
             current = next;
             next = null;
@@ -423,13 +476,24 @@ public final class BatchLoader implements AutoCloseable {
     private void fill(Batch b, Request r, int number) {
         int start = number * batchSize;
         int size = Math.min(batchSize, workerOrder.length - start);
-        long imageBytes = data.imageBytes();
-        MemorySegment src = data.images(); // (N, C, H, W) f32
-        int[] labels = data.labelArray();
         b.size = size;
         b.number = number;
         b.epoch = r.epoch();
         b.generation = r.generation();
+        if (source != null) {
+            long epochSeed = Seeds.mix(seed ^ AUGMENT_SALT, r.epoch());
+            for (int j = 0; j < size; j++) {
+                int index = workerOrder[start + j];
+                b.indices[j] = index;
+                b.labels.setAtIndex(ValueLayout.JAVA_INT, j, source.label(index));
+                Random random = new Random(Seeds.mix(epochSeed, start + j));
+                source.render(index, b.images.asSlice(j * sampleBytes, sampleBytes), random);
+            }
+            return;
+        }
+        long imageBytes = sampleBytes;
+        MemorySegment src = data.images(); // (N, C, H, W) f32
+        int[] labels = data.labelArray();
         for (int j = 0; j < size; ) {
             int first = workerOrder[start + j];
             int run = 1; // consecutive dataset indices are copied as one block

@@ -1,0 +1,21 @@
+package dev.isthmus.engine;
+
+import dev.isthmus.engine.dnnl.DnnlBackend;
+import dev.isthmus.engine.reference.ReferenceBackend;
+
+/**
+ * Creates a backend by kind, with an explicit switch: no reflection and no silent fallback.
+ * A backend that cannot run here throws at creation, saying why.
+ */
+public final class Backends {
+    private Backends() {}
+
+    public static Backend create(BackendKind kind) {
+        return switch (kind) {
+            case DNNL -> new DnnlBackend();
+            case REFERENCE -> new ReferenceBackend();
+            case SIMD, OPENCL, CUDA -> throw new UnsupportedOperationException(
+                    "backend " + kind.cliName() + " is not available in this build yet; use dnnl or reference");
+        };
+    }
+}

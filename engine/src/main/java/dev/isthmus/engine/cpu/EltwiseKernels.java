@@ -1,0 +1,125 @@
+package dev.isthmus.engine.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import dev.isthmus.engine.EltwiseKind;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Element-wise activations forward and backward, for every {@link EltwiseKind}.
+ * The scalar twins are {@link EltwiseKind#apply} and {@link EltwiseKind#derivativeFromOutput}
+ * themselves. The backward is computed from the forward's output {@code dst}, so both
+ * directions may run in place ({@code dst == src}, {@code diffSrc == diffDst}).
+ *
+ * <pre>
+ *   forward:   dst[i]     = f(src[i])
+ *   backward:  diffSrc[i] = diffDst[i] * f'(x[i]), with f' written in terms of dst[i]
+ * </pre>
+ *
+ * The vector forward of tanh and sigmoid uses the Vector API's TANH and EXP, which may
+ * differ from {@code Math.tanh}/{@code Math.exp} by a few ulps; the backward and ReLU are
+ * the same float operations as the twins, so they match bit for bit.
+ */
+public final class EltwiseKernels {
+    private EltwiseKernels() {}
+
+    private static final VectorSpecies<Float> S = Simd.SPECIES;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    // ---- forward ----------------------------------------------------------------------------
+
+    public static void forward(EltwiseKind kind, MemorySegment dst, MemorySegment src, long n) {
+        if (Simd.VECTOR) forwardVector(kind, dst, src, n); else forwardScalar(kind, dst, src, n);
+    }
+
+    public static void forwardScalar(EltwiseKind kind, MemorySegment dst, MemorySegment src, long n) {
+        for (long i = 0; i < n; i++) dst.setAtIndex(F, i, kind.apply(src.getAtIndex(F, i)));
+    }
+
+    public static void forwardVector(EltwiseKind kind, MemorySegment dst, MemorySegment src, long n) {
+        assert dst.byteSize() >= n * 4 && src.byteSize() >= n * 4;
+        switch (kind) {
+            case RELU -> reluForward(dst, src, n);
+            case TANH -> tanhForward(dst, src, n, 1f, 1f, kind);
+            case SCALED_TANH -> tanhForward(dst, src, n, EltwiseKind.SCALED_TANH_A, EltwiseKind.SCALED_TANH_S, kind);
+            case SIGMOID -> sigmoidForward(dst, src, n);
+        }
+    }
+
+    private static void reluForward(MemorySegment dst, MemorySegment src, long n) {
+        FloatVector zero = FloatVector.zero(S);
+        long i = 0;
+        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+            FloatVector x = FloatVector.fromMemorySegment(S, src, i * 4, NATIVE);
+            // x > 0 ? x : 0, exactly as EltwiseKind.apply (NaN and -0 become +0)
+            zero.blend(x, x.compare(VectorOperators.GT, 0f)).intoMemorySegment(dst, i * 4, NATIVE);
+        }
+        for (; i < n; i++) dst.setAtIndex(F, i, EltwiseKind.RELU.apply(src.getAtIndex(F, i)));
+    }
+
+    /** a tanh(s x); a = s = 1 is plain tanh. */
+    private static void tanhForward(MemorySegment dst, MemorySegment src, long n, float a, float s, EltwiseKind kind) {
+        long i = 0;
+        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+            FloatVector x = FloatVector.fromMemorySegment(S, src, i * 4, NATIVE);
+            x.mul(s).lanewise(VectorOperators.TANH).mul(a).intoMemorySegment(dst, i * 4, NATIVE);
+        }
+        for (; i < n; i++) dst.setAtIndex(F, i, kind.apply(src.getAtIndex(F, i)));
+    }
+
+    /** 1 / (1 + exp(-x)). */
+    private static void sigmoidForward(MemorySegment dst, MemorySegment src, long n) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        long i = 0;
+        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+            FloatVector x = FloatVector.fromMemorySegment(S, src, i * 4, NATIVE);
+            one.div(x.neg().lanewise(VectorOperators.EXP).add(one)).intoMemorySegment(dst, i * 4, NATIVE);
+        }
+        for (; i < n; i++) dst.setAtIndex(F, i, EltwiseKind.SIGMOID.apply(src.getAtIndex(F, i)));
+    }
+
+    // ---- backward ---------------------------------------------------------------------------
+
+    public static void backward(EltwiseKind kind, MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst, long n) {
+        if (Simd.VECTOR) backwardVector(kind, diffSrc, diffDst, dst, n); else backwardScalar(kind, diffSrc, diffDst, dst, n);
+    }
+
+    public static void backwardScalar(EltwiseKind kind, MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst, long n) {
+        for (long i = 0; i < n; i++) {
+            diffSrc.setAtIndex(F, i, diffDst.getAtIndex(F, i) * kind.derivativeFromOutput(dst.getAtIndex(F, i)));
+        }
+    }
+
+    public static void backwardVector(EltwiseKind kind, MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst, long n) {
+        assert diffSrc.byteSize() >= n * 4 && diffDst.byteSize() >= n * 4 && dst.byteSize() >= n * 4;
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        // SCALED_TANH: f' = (s / a) (a^2 - y^2), the constants folded exactly as derivativeFromOutput folds them
+        FloatVector sOverA = FloatVector.broadcast(S, EltwiseKind.SCALED_TANH_S / EltwiseKind.SCALED_TANH_A);
+        FloatVector aSquared = FloatVector.broadcast(S, EltwiseKind.SCALED_TANH_A * EltwiseKind.SCALED_TANH_A);
+        long i = 0;
+        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+            FloatVector y = FloatVector.fromMemorySegment(S, dst, i * 4, NATIVE);
+            FloatVector dy = FloatVector.fromMemorySegment(S, diffDst, i * 4, NATIVE);
+            FloatVector dx = switch (kind) {
+                case RELU -> {
+                    VectorMask<Float> positive = y.compare(VectorOperators.GT, 0f);
+                    yield dy.mul(zero.blend(one, positive));
+                }
+                case TANH -> dy.mul(one.sub(y.mul(y)));
+                case SCALED_TANH -> dy.mul(sOverA.mul(aSquared.sub(y.mul(y))));
+                case SIGMOID -> dy.mul(y.mul(one.sub(y)));
+            };
+            dx.intoMemorySegment(diffSrc, i * 4, NATIVE);
+        }
+        for (; i < n; i++) {
+            diffSrc.setAtIndex(F, i, diffDst.getAtIndex(F, i) * kind.derivativeFromOutput(dst.getAtIndex(F, i)));
+        }
+    }
+}

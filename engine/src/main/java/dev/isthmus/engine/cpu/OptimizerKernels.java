@@ -1,0 +1,214 @@
+package dev.isthmus.engine.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The optimizer updates over one flat parameter slab, with PyTorch's semantics
+ * (torch/optim/sgd.py, rmsprop.py, adam.py; see {@link dev.isthmus.engine.OptimizerSpec}).
+ *
+ * <pre>
+ *   params (n)   grads (n)   state (slots, n): SGD [buf]; RMSProp [sq, buf if momentum]; Adam [m, v]
+ * </pre>
+ *
+ * Each update is written once as a sequence of float operations (fused multiply-adds
+ * where PyTorch does {@code add_(x, alpha=a)}); the vector kernel and its scalar twin
+ * perform the same operations in the same order and agree bit for bit.
+ */
+public final class OptimizerKernels {
+    private OptimizerKernels() {}
+
+    private static final VectorSpecies<Float> S = Simd.SPECIES;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    // ---- SGD ----------------------------------------------------------------------------------
+    // g = grad + wd p;  buf = first ? g : momentum buf + (1 - dampening) g;
+    // g = nesterov ? g + momentum buf : buf;  p -= lr g.   Without momentum: p -= lr g, no state.
+
+    public static void sgd(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+                           float momentum, float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
+        if (Simd.VECTOR) sgdVector(params, grads, state, n, lr, momentum, dampening, weightDecay, nesterov, firstStep);
+        else sgdScalar(params, grads, state, n, lr, momentum, dampening, weightDecay, nesterov, firstStep);
+    }
+
+    public static void sgdScalar(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+                                 float momentum, float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
+        float keep = 1f - dampening;
+        for (long i = 0; i < n; i++) sgdOne(params, grads, state, i, lr, momentum, keep, weightDecay, nesterov, firstStep);
+    }
+
+    private static void sgdOne(MemorySegment params, MemorySegment grads, MemorySegment state, long i, float lr,
+                               float momentum, float keep, float weightDecay, boolean nesterov, boolean firstStep) {
+        float p = params.getAtIndex(F, i);
+        float g = Math.fma(weightDecay, p, grads.getAtIndex(F, i));
+        if (momentum != 0f) {
+            float buf = firstStep ? g : Math.fma(momentum, state.getAtIndex(F, i), keep * g);
+            state.setAtIndex(F, i, buf);
+            g = nesterov ? Math.fma(momentum, buf, g) : buf;
+        }
+        params.setAtIndex(F, i, Math.fma(-lr, g, p));
+    }
+
+    public static void sgdVector(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+                                 float momentum, float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
+        assert params.byteSize() >= n * 4 && grads.byteSize() >= n * 4 && (momentum == 0f || state.byteSize() >= n * 4);
+        float keep = 1f - dampening;
+        FloatVector wd = FloatVector.broadcast(S, weightDecay);
+        FloatVector mom = FloatVector.broadcast(S, momentum);
+        FloatVector negLr = FloatVector.broadcast(S, -lr);
+        boolean useMomentum = momentum != 0f;
+        long i = 0;
+        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+            long at = i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
+            FloatVector g = wd.fma(p, FloatVector.fromMemorySegment(S, grads, at, NATIVE));
+            if (useMomentum) {
+                FloatVector buf = firstStep ? g : mom.fma(FloatVector.fromMemorySegment(S, state, at, NATIVE), g.mul(keep));
+                buf.intoMemorySegment(state, at, NATIVE);
+                g = nesterov ? mom.fma(buf, g) : buf;
+            }
+            negLr.fma(g, p).intoMemorySegment(params, at, NATIVE);
+        }
+        for (; i < n; i++) sgdOne(params, grads, state, i, lr, momentum, keep, weightDecay, nesterov, firstStep);
+    }
+
+    // ---- RMSProp ------------------------------------------------------------------------------
+    // g = grad + wd p;  sq = alpha sq + (1 - alpha) g^2;  d = g / (sqrt(sq) + eps);
+    // momentum: buf = momentum buf + d, p -= lr buf;  else p -= lr d.   State: sq at slot 0, buf at slot 1.
+
+    public static void rmsProp(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+                               float alpha, float eps, float weightDecay, float momentum) {
+        if (Simd.VECTOR) rmsPropVector(params, grads, state, n, lr, alpha, eps, weightDecay, momentum);
+        else rmsPropScalar(params, grads, state, n, lr, alpha, eps, weightDecay, momentum);
+    }
+
+    public static void rmsPropScalar(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+                                     float alpha, float eps, float weightDecay, float momentum) {
+        for (long i = 0; i < n; i++) rmsPropOne(params, grads, state, n, i, lr, alpha, eps, weightDecay, momentum);
+    }
+
+    private static void rmsPropOne(MemorySegment params, MemorySegment grads, MemorySegment state, long n, long i,
+                                   float lr, float alpha, float eps, float weightDecay, float momentum) {
+        float p = params.getAtIndex(F, i);
+        float g = Math.fma(weightDecay, p, grads.getAtIndex(F, i));
+        float sq = Math.fma(alpha, state.getAtIndex(F, i), (1f - alpha) * g * g);
+        state.setAtIndex(F, i, sq);
+        float d = g / ((float) Math.sqrt(sq) + eps);
+        if (momentum > 0f) {
+            float buf = Math.fma(momentum, state.getAtIndex(F, n + i), d);
+            state.setAtIndex(F, n + i, buf);
+            d = buf;
+        }
+        params.setAtIndex(F, i, Math.fma(-lr, d, p));
+    }
+
+    public static void rmsPropVector(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+                                     float alpha, float eps, float weightDecay, float momentum) {
+        assert params.byteSize() >= n * 4 && grads.byteSize() >= n * 4
+                && state.byteSize() >= (momentum > 0f ? 2 : 1) * n * 4;
+        FloatVector wd = FloatVector.broadcast(S, weightDecay);
+        FloatVector a = FloatVector.broadcast(S, alpha);
+        FloatVector mom = FloatVector.broadcast(S, momentum);
+        FloatVector negLr = FloatVector.broadcast(S, -lr);
+        float oneMinusAlpha = 1f - alpha;
+        boolean useMomentum = momentum > 0f;
+        long bufAt = n * 4;
+        long i = 0;
+        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+            long at = i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
+            FloatVector g = wd.fma(p, FloatVector.fromMemorySegment(S, grads, at, NATIVE));
+            FloatVector sq = a.fma(FloatVector.fromMemorySegment(S, state, at, NATIVE), g.mul(oneMinusAlpha).mul(g));
+            sq.intoMemorySegment(state, at, NATIVE);
+            FloatVector d = g.div(sq.lanewise(VectorOperators.SQRT).add(eps));
+            if (useMomentum) {
+                d = mom.fma(FloatVector.fromMemorySegment(S, state, bufAt + at, NATIVE), d);
+                d.intoMemorySegment(state, bufAt + at, NATIVE);
+            }
+            negLr.fma(d, p).intoMemorySegment(params, at, NATIVE);
+        }
+        for (; i < n; i++) rmsPropOne(params, grads, state, n, i, lr, alpha, eps, weightDecay, momentum);
+    }
+
+    // ---- Adam / AdamW -------------------------------------------------------------------------
+    // decoupled: p *= 1 - lr wd, g = grad;  else g = grad + wd p.
+    // m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+    // p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).   State: m at slot 0, v at slot 1.
+
+    public static void adam(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+                            float beta1, float beta2, float eps, float weightDecay, boolean decoupled, long step) {
+        if (Simd.VECTOR) adamVector(params, grads, state, n, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+        else adamScalar(params, grads, state, n, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+    }
+
+    /** lr / (1 - beta1^t), computed in double once per step. */
+    static float adamStepSize(float lr, float beta1, long step) {
+        return (float) (lr / (1 - Math.pow(beta1, step)));
+    }
+
+    /** sqrt(1 - beta2^t), computed in double once per step. */
+    static float adamSqrtCorrection2(float beta2, long step) {
+        return (float) Math.sqrt(1 - Math.pow(beta2, step));
+    }
+
+    public static void adamScalar(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+                                  float beta1, float beta2, float eps, float weightDecay, boolean decoupled, long step) {
+        float stepSize = adamStepSize(lr, beta1, step);
+        float sqrtC2 = adamSqrtCorrection2(beta2, step);
+        float decay = 1f - lr * weightDecay;
+        for (long i = 0; i < n; i++) {
+            adamOne(params, grads, state, n, i, beta1, beta2, eps, weightDecay, decoupled, stepSize, sqrtC2, decay);
+        }
+    }
+
+    private static void adamOne(MemorySegment params, MemorySegment grads, MemorySegment state, long n, long i,
+                                float beta1, float beta2, float eps, float weightDecay, boolean decoupled,
+                                float stepSize, float sqrtC2, float decay) {
+        float p = params.getAtIndex(F, i);
+        float g = grads.getAtIndex(F, i);
+        if (decoupled) p = p * decay; else g = Math.fma(weightDecay, p, g);
+        float m = Math.fma(beta1, state.getAtIndex(F, i), (1f - beta1) * g);
+        float v = Math.fma(beta2, state.getAtIndex(F, n + i), (1f - beta2) * g * g);
+        state.setAtIndex(F, i, m);
+        state.setAtIndex(F, n + i, v);
+        float denom = (float) Math.sqrt(v) / sqrtC2 + eps;
+        params.setAtIndex(F, i, Math.fma(-stepSize, m / denom, p));
+    }
+
+    public static void adamVector(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+                                  float beta1, float beta2, float eps, float weightDecay, boolean decoupled, long step) {
+        assert params.byteSize() >= n * 4 && grads.byteSize() >= n * 4 && state.byteSize() >= 2 * n * 4;
+        float stepSize = adamStepSize(lr, beta1, step);
+        float sqrtC2 = adamSqrtCorrection2(beta2, step);
+        float decay = 1f - lr * weightDecay;
+        FloatVector b1 = FloatVector.broadcast(S, beta1);
+        FloatVector b2 = FloatVector.broadcast(S, beta2);
+        FloatVector wd = FloatVector.broadcast(S, weightDecay);
+        FloatVector negStep = FloatVector.broadcast(S, -stepSize);
+        float oneMinusB1 = 1f - beta1;
+        float oneMinusB2 = 1f - beta2;
+        long vAt = n * 4;
+        long i = 0;
+        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+            long at = i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
+            FloatVector g = FloatVector.fromMemorySegment(S, grads, at, NATIVE);
+            if (decoupled) p = p.mul(decay); else g = wd.fma(p, g);
+            FloatVector m = b1.fma(FloatVector.fromMemorySegment(S, state, at, NATIVE), g.mul(oneMinusB1));
+            FloatVector v = b2.fma(FloatVector.fromMemorySegment(S, state, vAt + at, NATIVE), g.mul(oneMinusB2).mul(g));
+            m.intoMemorySegment(state, at, NATIVE);
+            v.intoMemorySegment(state, vAt + at, NATIVE);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).div(sqrtC2).add(eps);
+            negStep.fma(m.div(denom), p).intoMemorySegment(params, at, NATIVE);
+        }
+        for (; i < n; i++) {
+            adamOne(params, grads, state, n, i, beta1, beta2, eps, weightDecay, decoupled, stepSize, sqrtC2, decay);
+        }
+    }
+}

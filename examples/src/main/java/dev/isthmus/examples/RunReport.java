@@ -1,0 +1,152 @@
+// The files a training run leaves in its output folder, shared by `lenet` and `alexnet`:
+// metrics.json (configuration, one record per epoch, final figures), curves.png (loss and
+// error per epoch), confusion.txt, and the grid of misclassified samples. Each write is
+// atomic, so an interrupted run never leaves a half-written file.
+package dev.isthmus.examples;
+
+import dev.isthmus.examples.figures.ImageGrid;
+import dev.isthmus.examples.figures.LineChart;
+import dev.isthmus.nn.Metrics;
+import dev.isthmus.nn.Trainer;
+import dev.isthmus.nn.data.ImageDataset;
+import dev.isthmus.nn.io.Json;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Collects a run's epochs and writes its result files into one folder. */
+final class RunReport {
+    private final Path out;
+    private final Map<String, Object> config;
+    private final List<Trainer.EpochStats> epochs = new ArrayList<>();
+
+    RunReport(Path out, Map<String, Object> config) throws IOException {
+        this.out = out;
+        this.config = config;
+        Files.createDirectories(out);
+    }
+
+    Path folder() { return out; }
+
+    Path file(String name) { return out.resolve(name); }
+
+    void add(Trainer.EpochStats stats) { epochs.add(stats); }
+
+    List<Trainer.EpochStats> epochs() { return epochs; }
+
+    /** The per-epoch line printed while training. */
+    static String epochLine(Trainer.EpochStats s, int total) {
+        return String.format(Locale.ROOT, "epoch %2d/%d  loss %.4f  train %5.2f%%  val %s  test %s  lr %.4g  %5.1f s  %,6.0f img/s%s",
+                s.epoch(), total, s.trainLoss(), 100 * s.trainError(), percent(s.validationError()),
+                percent(s.testError()), s.lr(), s.seconds(), s.imagesPerSecond(), s.best() ? "  *" : "");
+    }
+
+    static String percent(double fraction) {
+        return Double.isNaN(fraction) ? "  -   " : String.format(Locale.ROOT, "%5.2f%%", 100 * fraction);
+    }
+
+    /** metrics.json with the configuration, every epoch so far, and {@code result} (may be empty). */
+    void writeMetrics(Map<String, Object> result) throws IOException {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("config", config);
+        List<Object> list = new ArrayList<>();
+        for (Trainer.EpochStats s : epochs) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("epoch", s.epoch());
+            e.put("train_loss", finite(s.trainLoss()));
+            e.put("train_error", finite(s.trainError()));
+            e.put("validation_loss", finite(s.validationLoss()));
+            e.put("validation_error", finite(s.validationError()));
+            e.put("test_loss", finite(s.testLoss()));
+            e.put("test_error", finite(s.testError()));
+            e.put("test_top5_error", finite(s.testTop5Error()));
+            e.put("lr", (double) s.lr());
+            e.put("seconds", s.seconds());
+            e.put("images_per_second", s.imagesPerSecond());
+            list.add(e);
+        }
+        root.put("epochs", list);
+        root.put("result", result);
+        writeText("metrics.json", Json.write(root) + "\n");
+    }
+
+    private static Object finite(double v) { return Double.isFinite(v) ? v : null; }
+
+    /** curves.png: loss (log scale) and error in percent per epoch. */
+    void writeCurves(String title) throws IOException {
+        if (epochs.isEmpty()) return;
+        int n = epochs.size();
+        double[] x = new double[n], trainLoss = new double[n], valLoss = new double[n],
+                trainErr = new double[n], valErr = new double[n], testErr = new double[n];
+        for (int i = 0; i < n; i++) {
+            var s = epochs.get(i);
+            x[i] = s.epoch();
+            trainLoss[i] = s.trainLoss();
+            valLoss[i] = s.validationLoss();
+            trainErr[i] = 100 * s.trainError();
+            valErr[i] = 100 * s.validationError();
+            testErr[i] = 100 * s.testError();
+        }
+        List<LineChart.Series> losses = new ArrayList<>();
+        losses.add(new LineChart.Series("train loss", x, trainLoss));
+        if (hasAny(valLoss)) losses.add(new LineChart.Series("validation loss", x, valLoss));
+        List<LineChart.Series> errors = new ArrayList<>();
+        errors.add(new LineChart.Series("train error %", x, trainErr));
+        if (hasAny(valErr)) errors.add(new LineChart.Series("validation error %", x, valErr));
+        if (hasAny(testErr)) errors.add(new LineChart.Series("test error %", x, testErr));
+        LineChart.write(file("curves.png"), title, "epoch",
+                List.of(new LineChart.Panel("loss", true, losses), new LineChart.Panel("error %", true, errors)),
+                900, 320);
+    }
+
+    private static boolean hasAny(double[] v) {
+        for (double d : v) if (Double.isFinite(d)) return true;
+        return false;
+    }
+
+    /** misclassified.png: up to {@code max} wrongly classified samples captioned "true->predicted". */
+    int writeMisclassified(ImageDataset data, int[] indices, Metrics metrics, int max) throws IOException {
+        List<ImageGrid.Cell> cells = new ArrayList<>();
+        int wrong = 0;
+        for (int i = 0; i < metrics.count(); i++) {
+            int truth = data.label(indices[i]), predicted = metrics.prediction(i);
+            if (truth == predicted) continue;
+            wrong++;
+            if (cells.size() >= max) continue;
+            String caption = truth + "->" + predicted;
+            if (data.hasRaw()) {
+                cells.add(ImageGrid.grey(data.rawImage(indices[i]), data.rawRows(), data.rawCols(), caption));
+            } else {
+                float[] px = new float[data.height() * data.width()];
+                java.lang.foreign.MemorySegment.copy(data.image(indices[i]), java.lang.foreign.ValueLayout.JAVA_FLOAT, 0,
+                        px, 0, px.length);
+                cells.add(ImageGrid.normalized(px, data.height(), data.width(), caption));
+            }
+        }
+        if (!cells.isEmpty()) {
+            ImageGrid.write(file("misclassified.png"),
+                    wrong + " misclassified of " + metrics.count() + (wrong > max ? " (first " + max + ")" : ""),
+                    cells, 12, 2);
+        }
+        return wrong;
+    }
+
+    void writeText(String name, String text) throws IOException {
+        Path target = file(name);
+        Path tmp = Files.createTempFile(out, "." + name, ".tmp");
+        try {
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}
