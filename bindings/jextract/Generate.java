@@ -1,13 +1,23 @@
 // Writes the FFM bindings in jextract's layout where jextract itself is not installed.
 //
-// Run from the repository root:  java bindings/jextract/Generate.java [path/to/dnnl-...-linux-x86_64.jar]
-// It reads the same include lists as jextract.sh (includes-dnnl.txt, includes-omp.txt), takes
-// the headers out of the natives jar, parses the prototypes of the included functions from
-// `gcc -E`, and asks gcc for every fact a parse could get wrong: a generated C program prints
-// the kind and size of every parameter and return type (__builtin_classify_type, sizeof), the
-// value of every constant, and the size and field offsets of every struct. Then it writes the
-// header classes (dnnl_h, omp_h) and the struct classes as jextract 22 would, except that the
+// Run from the repository root:
+//   java bindings/jextract/Generate.java [--only dnnl,omp,opencl,cuda] [path/to/dnnl-...-linux-x86_64.jar]
+// It reads the same include lists as jextract.sh (includes-<target>.txt), parses the prototypes
+// of the included functions from `gcc -E` (with the same -D and -I flags jextract gets), and asks
+// gcc for every fact a parse could get wrong: a generated C program prints the kind and size of
+// every parameter and return type (__builtin_classify_type, sizeof), the value of every
+// constant, and the size and field offsets of every struct. Then it writes the header classes
+// (dnnl_h, omp_h, cl_h, cuda_h) and the struct classes as jextract 22 would, except that the
 // symbols come from dev.isthmus.bindings.NativeLibraries. JDK only; needs gcc.
+//
+// Headers: oneDNN's from the natives jar; GCC's omp.h; OpenCL's from $OPENCL_INCLUDE (default
+// /usr/include, Debian's opencl-c-headers); cuda.h from $CUDA_HOME/include (default
+// /usr/local/cuda). A selected target whose header is missing is an error, never skipped.
+//
+// Versioned names (cuda.h: #define cuMemAlloc cuMemAlloc_v2): a list names the symbol the
+// header declares after preprocessing, as jextract needs; a listed name that the header
+// #defines to another one is an error naming the one to list, and so is a NAME_vN whose API
+// name NAME the header now maps to another version. The API name goes into the Javadoc.
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -26,11 +36,18 @@ import java.util.zip.ZipFile;
 public class Generate {
 
     /** One jextract run: a header, its include list, where the classes go, how symbols are found. */
-    record Target(String header, String includes, String pkg, String headerClass, String lookup) {}
+    record Target(String name, String header, List<String> cflags, String includes, String pkg, String headerClass,
+            String lookup) {}
 
-    record Param(String type, String name) {}
+    /** A parameter: its type, its name, and its C declaration (they differ for function pointers). */
+    record Param(String type, String name, String declaration) {
+        Param(String type, String name) {
+            this(type, name, type + (type.endsWith("*") ? "" : " ") + name);
+        }
+    }
 
-    record Function(String name, String returnType, List<Param> params, String prototype) {}
+    /** A bound function; apiName is the name the header #defines to it (cuMemAlloc), else null. */
+    record Function(String name, String returnType, List<Param> params, String prototype, String apiName) {}
 
     record Field(String type, String name) {}
 
@@ -62,25 +79,63 @@ public class Generate {
             #define K(x) isthmus_kind_of(__builtin_classify_type(x), sizeof(x))
             """;
 
+    /** Lazily loading lookup: the header class (its constants) loads without the library. */
+    static String lazyLookup(String loader) {
+        return "name -> dev.isthmus.bindings.NativeLibraries." + loader + "().lookup().find(name)";
+    }
+
     public static void main(String[] args) throws Exception {
         Path root = Path.of("").toAbsolutePath();
         Path jextractDir = root.resolve("bindings/jextract");
         if (!Files.isDirectory(jextractDir)) {
             throw new IllegalStateException("run from the repository root (no bindings/jextract in " + root + ")");
         }
-        Path jar = args.length > 0 ? Path.of(args[0]) : Path.of(System.getProperty("user.home"),
+        List<String> all = List.of("dnnl", "omp", "opencl", "cuda");
+        List<String> only = all;
+        Path jar = Path.of(System.getProperty("user.home"),
                 ".m2/repository/org/bytedeco/dnnl/3.13-1.5.14/dnnl-3.13-1.5.14-linux-x86_64.jar");
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--only") && i + 1 < args.length) {
+                only = List.of(args[++i].split(","));
+                for (String o : only) {
+                    if (!all.contains(o)) {
+                        throw new IllegalArgumentException("--only " + o + ": the targets are " + all);
+                    }
+                }
+            } else {
+                jar = Path.of(args[i]);
+            }
+        }
         Path work = Files.createTempDirectory("isthmus-generate-");
         try {
-            Path include = extractHeaders(jar, work.resolve("include"));
             Path out = root.resolve("bindings/src/main/java");
-            String ompHeader = run(work, "gcc", "-print-file-name=include/omp.h").strip();
-
-            generate(new Target(include.resolve("oneapi/dnnl/dnnl.h").toString(), "includes-dnnl.txt",
-                    "dev.isthmus.bindings.dnnl", "dnnl_h", "dev.isthmus.bindings.NativeLibraries.dnnl().lookup()"),
-                    jextractDir, include, work, out);
-            generate(new Target(ompHeader, "includes-omp.txt", "dev.isthmus.bindings.omp", "omp_h",
-                    "dev.isthmus.bindings.NativeLibraries.gomp().lookup()"), jextractDir, include, work, out);
+            if (only.contains("dnnl") || only.contains("omp")) {
+                Path include = extractHeaders(jar, work.resolve("include"));
+                String ompHeader = run(work, "gcc", "-print-file-name=include/omp.h").strip();
+                if (only.contains("dnnl")) {
+                    generate(new Target("dnnl", include.resolve("oneapi/dnnl/dnnl.h").toString(), List.of("-I", include.toString()),
+                            "includes-dnnl.txt", "dev.isthmus.bindings.dnnl", "dnnl_h",
+                            "dev.isthmus.bindings.NativeLibraries.dnnl().lookup()"), jextractDir, work, out);
+                }
+                if (only.contains("omp")) {
+                    generate(new Target("omp", ompHeader, List.of("-I", include.toString()), "includes-omp.txt",
+                            "dev.isthmus.bindings.omp", "omp_h", "dev.isthmus.bindings.NativeLibraries.gomp().lookup()"),
+                            jextractDir, work, out);
+                }
+            }
+            if (only.contains("opencl")) {
+                Path include = Path.of(System.getenv().getOrDefault("OPENCL_INCLUDE", "/usr/include"));
+                generate(new Target("opencl", requireHeader(include.resolve("CL/cl.h"),
+                        "apt-get install opencl-c-headers, or set OPENCL_INCLUDE"),
+                        List.of("-I", include.toString(), "-DCL_TARGET_OPENCL_VERSION=300", "-DCL_USE_DEPRECATED_OPENCL_1_2_APIS"),
+                        "includes-opencl.txt", "dev.isthmus.bindings.opencl", "cl_h", lazyLookup("openCl")), jextractDir, work, out);
+            }
+            if (only.contains("cuda")) {
+                Path include = Path.of(System.getenv().getOrDefault("CUDA_HOME", "/usr/local/cuda"), "include");
+                generate(new Target("cuda", requireHeader(include.resolve("cuda.h"),
+                        "install the CUDA toolkit, or set CUDA_HOME"), List.of("-I", include.toString()),
+                        "includes-cuda.txt", "dev.isthmus.bindings.cuda", "cuda_h", lazyLookup("cuda")), jextractDir, work, out);
+            }
         } finally {
             try (var paths = Files.walk(work)) {
                 for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
@@ -88,6 +143,13 @@ public class Generate {
                 }
             }
         }
+    }
+
+    static String requireHeader(Path header, String hint) {
+        if (!Files.isRegularFile(header)) {
+            throw new IllegalStateException(header + " not found: " + hint + " (or leave the target out with --only)");
+        }
+        return header.toString();
     }
 
     static Path extractHeaders(Path jar, Path to) throws IOException {
@@ -107,7 +169,7 @@ public class Generate {
         return to;
     }
 
-    static void generate(Target t, Path jextractDir, Path include, Path work, Path out) throws Exception {
+    static void generate(Target t, Path jextractDir, Path work, Path out) throws Exception {
         List<String> functions = new ArrayList<>();
         List<String> constants = new ArrayList<>();
         List<String> typedefs = new ArrayList<>();
@@ -124,11 +186,18 @@ public class Generate {
                 default -> throw new IllegalArgumentException(t.includes() + ": unknown option " + parts[0]);
             }
         }
-        String preprocessed = run(work, "gcc", "-E", "-P", "-I", include.toString(), t.header());
+        for (List<String> names : List.of(functions, constants, typedefs)) {
+            if (new java.util.HashSet<>(names).size() != names.size()) {
+                throw new IllegalArgumentException(t.includes() + " lists a name twice: " + names);
+            }
+        }
+        Map<String, String> apiNames = apiNames(t, functions, work);
+        String preprocessed = run(work, gcc(t, "-E", "-P", t.header()));
         List<String> statements = statements(preprocessed);
         List<Function> fns = new ArrayList<>();
         for (String name : functions) {
-            fns.add(parseFunction(statements, name));
+            Function f = parseFunction(statements, name);
+            fns.add(new Function(f.name(), f.returnType(), f.params(), f.prototype(), apiNames.get(name)));
         }
         List<Struct> structs = new ArrayList<>();
         for (String name : typedefs) {
@@ -169,7 +238,7 @@ public class Generate {
         Path source = work.resolve(t.headerClass() + "_probe.c");
         Files.writeString(source, c);
         Path exe = work.resolve(t.headerClass() + "_probe");
-        run(work, "gcc", "-std=gnu11", "-w", "-I", include.toString(), source.toString(), "-o", exe.toString());
+        run(work, gcc(t, "-std=gnu11", "-w", source.toString(), "-o", exe.toString()));
         Map<String, List<String>> fnKinds = new HashMap<>();
         Map<String, String[]> constantValues = new LinkedHashMap<>();
         Map<String, Long> structSizes = new HashMap<>();
@@ -194,13 +263,69 @@ public class Generate {
         }
         Path dir = out.resolve(t.pkg().replace('.', '/'));
         Files.createDirectories(dir);
-        Map<String, String> macros = macros(Path.of(t.header()).getParent());
+        Map<String, String> macros = macros(Path.of(t.header()));
         Files.writeString(dir.resolve(t.headerClass() + ".java"), headerClass(t, fns, fnKinds, constants, constantValues, macros));
         for (Struct s : structs) {
             Files.writeString(dir.resolve(s.name() + ".java"), structClass(t, s, structSizes.get(s.name()), members.get(s.name())));
         }
         System.out.println("wrote " + dir.resolve(t.headerClass() + ".java") + ": " + fns.size() + " functions, "
                 + constants.size() + " constants, " + structs.size() + " structs");
+    }
+
+    /** gcc with the target's flags (-I, -D) before the given arguments. */
+    static String[] gcc(Target t, String... args) {
+        List<String> command = new ArrayList<>(List.of("gcc"));
+        command.addAll(t.cflags());
+        command.addAll(List.of(args));
+        return command.toArray(String[]::new);
+    }
+
+    /**
+     * What the preprocessor makes of each listed function name and, for NAME_vN, of NAME: a
+     * listed name must be what the header declares (not a macro for another name), and a NAME
+     * the header #defines must map to the listed version. Returns listed name -> API name for
+     * the versioned ones (cuMemAlloc_v2 -> cuMemAlloc).
+     */
+    static Map<String, String> apiNames(Target t, List<String> functions, Path work) throws Exception {
+        Pattern versioned = Pattern.compile("^(\\w+?)_v\\d+$");
+        StringBuilder c = new StringBuilder("#include \"" + t.header() + "\"\n");
+        for (String f : functions) {
+            c.append("isthmus_name \"").append(f).append("\" = ").append(f).append("\n");
+            Matcher m = versioned.matcher(f);
+            if (m.matches()) {
+                c.append("isthmus_name \"").append(m.group(1)).append("\" = ").append(m.group(1)).append("\n");
+            }
+        }
+        Path source = work.resolve(t.headerClass() + "_names.c");
+        Files.writeString(source, c);
+        Map<String, String> expansion = new HashMap<>();
+        Pattern line = Pattern.compile("^isthmus_name \"(\\w+)\" = (.*)$");
+        for (String l : run(work, gcc(t, "-E", "-P", source.toString())).split("\n")) {
+            Matcher m = line.matcher(l.strip());
+            if (m.matches()) {
+                expansion.put(m.group(1), m.group(2).strip());
+            }
+        }
+        Map<String, String> result = new HashMap<>();
+        for (String f : functions) {
+            String e = expansion.get(f);
+            if (!f.equals(e)) {
+                throw new IllegalStateException(t.includes() + " lists " + f + ", but " + t.header() + " #defines it to " + e
+                        + ": list --include-function " + e + " (jextract binds the name declared after preprocessing)");
+            }
+            Matcher m = versioned.matcher(f);
+            if (m.matches()) {
+                String api = m.group(1);
+                String e2 = expansion.get(api);
+                if (e2.equals(f)) {
+                    result.put(f, api);
+                } else if (!e2.equals(api)) {
+                    throw new IllegalStateException(t.includes() + " lists " + f + ", but " + t.header() + " now #defines " + api
+                            + " to " + e2 + ": bind the version the header uses");
+                }
+            }
+        }
+        return result;
     }
 
     // ---- C parsing: only what the probe cannot tell, the names and the shape of declarations.
@@ -260,8 +385,8 @@ public class Generate {
                     }
                 }
                 String proto = ret + (ret.endsWith("*") ? "" : " ") + name + "(" + String.join(", ",
-                        params.stream().map(x -> x.type() + (x.type().endsWith("*") ? "" : " ") + x.name()).toList()) + ")";
-                return new Function(name, ret, params, proto);
+                        params.stream().map(Param::declaration).toList()) + ")";
+                return new Function(name, ret, params, proto, null);
             }
         }
         throw new IllegalStateException("no prototype for " + name);
@@ -270,8 +395,16 @@ public class Generate {
     static final java.util.Set<String> TYPE_WORDS = java.util.Set.of("int", "char", "short", "long", "unsigned", "signed",
             "float", "double", "void", "const", "volatile", "struct", "enum");
 
+    /** A function pointer declarator: "void ( * pfn_notify)(...)", the name optional. */
+    static final Pattern FUNCTION_POINTER = Pattern.compile("^(.*?\\(\\s*\\*\\s*)([A-Za-z_]\\w*)?(\\s*\\)\\s*\\(.*\\))$");
+
     /** A parameter's type and name; unnamed parameters get jextract's names x0, x1, ... */
     static Param parseParam(String raw, int index) {
+        Matcher fp = FUNCTION_POINTER.matcher(raw);
+        if (fp.matches()) {
+            String name = fp.group(2) != null ? fp.group(2) : "x" + index;
+            return new Param(fp.group(1).strip() + fp.group(3).strip(), name, fp.group(1) + name + fp.group(3));
+        }
         Matcher m = Pattern.compile("^(.*?[\\s*])([A-Za-z_]\\w*)(\\s*\\[[^]]*])?$").matcher(raw);
         if (m.matches() && !m.group(1).isBlank() && !TYPE_WORDS.contains(m.group(2))) {
             String type = m.group(1).strip() + (m.group(3) == null ? "" : " *");
@@ -322,7 +455,7 @@ public class Generate {
         if (f.params().isEmpty()) {
             return "void";
         }
-        return String.join(", ", f.params().stream().map(p -> p.type() + " " + p.name()).toList());
+        return String.join(", ", f.params().stream().map(Param::declaration).toList());
     }
 
     // ---- Java output, in jextract 22's layout.
@@ -417,7 +550,9 @@ public class Generate {
                 ps.add(carrier(k.get(i), f.name() + " parameter " + f.params().get(i).name()));
             }
             String n = f.name();
-            String snippet = "     * {@snippet lang=c :\n     * " + f.prototype() + "\n     * }\n";
+            String snippet = "     * {@snippet lang=c :\n     * " + f.prototype() + "\n     * }\n"
+                    + (f.apiName() == null ? "" : "     * The header's {@code " + f.apiName() + "}: {@code #define " + f.apiName()
+                            + " " + n + "}\n");
             b.append("\n    private static class ").append(n).append(" {\n");
             b.append("        public static final FunctionDescriptor DESC = FunctionDescriptor.");
             List<String> layouts = new ArrayList<>();
@@ -481,17 +616,23 @@ public class Generate {
         return b.toString();
     }
 
-    /** The object-like macros of the headers in a folder, name to the text of the #define line. */
-    static Map<String, String> macros(Path folder) throws IOException {
+    /**
+     * The object-like macros of a header and of the headers beside it (the header first, then
+     * the others by name, so the result does not depend on the file system), name to the text
+     * of the #define line, block comments removed.
+     */
+    static Map<String, String> macros(Path header) throws IOException {
         Map<String, String> result = new HashMap<>();
         Pattern define = Pattern.compile("^#define (\\w+)( .*)?$");
-        try (var files = Files.list(folder)) {
-            for (Path h : files.filter(f -> f.toString().endsWith(".h")).toList()) {
-                for (String line : Files.readAllLines(h)) {
-                    Matcher m = define.matcher(line.strip().replaceAll("\\s+", " "));
-                    if (m.matches()) {
-                        result.putIfAbsent(m.group(1), m.group(0));
-                    }
+        List<Path> headers = new ArrayList<>(List.of(header));
+        try (var files = Files.list(header.getParent())) {
+            files.filter(f -> f.toString().endsWith(".h") && !f.equals(header)).sorted().forEach(headers::add);
+        }
+        for (Path h : headers) {
+            for (String line : Files.readAllLines(h)) {
+                Matcher m = define.matcher(line.replaceAll("/\\*.*?\\*/", " ").strip().replaceAll("\\s+", " "));
+                if (m.matches()) {
+                    result.putIfAbsent(m.group(1), m.group(0));
                 }
             }
         }

@@ -1,4 +1,5 @@
-// Finds and loads oneDNN (libdnnl.so.3) and its OpenMP runtime (libgomp.so.1) for the FFM bindings.
+// Finds and loads the native libraries of the FFM bindings: oneDNN (libdnnl.so.3) and its OpenMP
+// runtime (libgomp.so.1); the OpenCL ICD loader (libOpenCL.so.1); the CUDA driver (libcuda.so.1).
 //
 // Order: an explicit path (system property isthmus.dnnl.library, then environment variable
 // ISTHMUS_DNNL_LIBRARY; a file or a folder holding libdnnl.so.3) wins; otherwise the two files
@@ -7,6 +8,13 @@
 // that jar are used, never JavaCPP. Extraction goes to a temporary folder beside the final one
 // and is renamed into place atomically, so JVMs starting at once are safe: the first rename
 // wins, the others use its copy. A failure names every place tried and suggests ldd.
+//
+// OpenCL and CUDA are system libraries: an explicit path (isthmus.opencl.library /
+// ISTHMUS_OPENCL_LIBRARY, isthmus.cuda.library / ISTHMUS_CUDA_LIBRARY) wins, else the soname is
+// handed to the dynamic linker (LD_LIBRARY_PATH, /etc/ld.so.cache, the default folders). Nothing is
+// bundled. An absent library is an UnsatisfiedLinkError from openCl() or cuda() that names
+// every place tried and what to install; the bindings' header classes (cl_h, cuda_h) load it
+// only on their first downcall, so their constants work without it.
 package dev.isthmus.bindings;
 
 import java.io.IOException;
@@ -23,13 +31,16 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
-/** Loads oneDNN once per JVM; see the file comment for where it looks. */
+/** Loads each native library once per JVM; see the file comment for where it looks. */
 public final class NativeLibraries {
 
     /** System property naming libdnnl.so.3 or a folder that holds it. */
@@ -43,6 +54,40 @@ public final class NativeLibraries {
     public static final String GOMP_FILE = "libgomp.so.1";
     /** Where the natives jar keeps its files. */
     public static final String JAR_FOLDER = "org/bytedeco/dnnl/linux-x86_64/";
+
+    /** System property naming libOpenCL.so.1 or a folder that holds it (else the soname). */
+    public static final String OPENCL_PROPERTY = "isthmus.opencl.library";
+    /** Environment variable naming libOpenCL.so.1 or a folder that holds it (after the property). */
+    public static final String OPENCL_ENV = "ISTHMUS_OPENCL_LIBRARY";
+    /** The OpenCL ICD loader's soname: it dispatches to the installed drivers (PoCL, a GPU vendor's). */
+    public static final String OPENCL_FILE = "libOpenCL.so.1";
+    /** System property naming libcuda.so.1 or a folder that holds it (else the soname). */
+    public static final String CUDA_PROPERTY = "isthmus.cuda.library";
+    /** Environment variable naming libcuda.so.1 or a folder that holds it (after the property). */
+    public static final String CUDA_ENV = "ISTHMUS_CUDA_LIBRARY";
+    /** The CUDA driver API's soname; it comes with the NVIDIA driver, not with the CUDA toolkit. */
+    public static final String CUDA_FILE = "libcuda.so.1";
+
+    /**
+     * A library the system provides, found by an explicit path or by its soname.
+     *
+     * @param what     its name for people ("OpenCL")
+     * @param soname   what the dynamic linker is asked for
+     * @param property the system property naming an explicit file or folder
+     * @param env      the environment variable naming one (after the property)
+     * @param install  what to install when it is absent
+     */
+    record SystemLibrary(String what, String soname, String property, String env, String install) {}
+
+    static final SystemLibrary OPENCL = new SystemLibrary("OpenCL", OPENCL_FILE, OPENCL_PROPERTY, OPENCL_ENV,
+            "Install the OpenCL ICD loader and at least one driver (ICD): on Debian or Ubuntu, apt-get install"
+                    + " ocl-icd-libopencl1 pocl-opencl-icd (PoCL, runs on the CPU) or the GPU vendor's OpenCL driver;"
+                    + " clinfo lists what the loader finds.");
+    static final SystemLibrary CUDA = new SystemLibrary("the CUDA driver API", CUDA_FILE, CUDA_PROPERTY, CUDA_ENV,
+            "libcuda.so.1 is installed by the NVIDIA driver, not by the CUDA toolkit (nvcc): install the NVIDIA driver"
+                    + " (Debian: apt-get install nvidia-driver libcuda1 from non-free; or NVIDIA's installer) on a machine"
+                    + " with an NVIDIA GPU; in a container, start it with the NVIDIA Container Toolkit (docker run --gpus all)."
+                    + " nvidia-smi shows whether the driver works. The toolkit's stubs/libcuda.so only links, it cannot run.");
 
     /**
      * A loaded library.
@@ -61,6 +106,8 @@ public final class NativeLibraries {
     private static NativeLibrary dnnl;
     private static NativeLibrary gomp;
     private static UnsatisfiedLinkError dnnlFailure;
+    private static final Map<SystemLibrary, NativeLibrary> systemLibraries = new HashMap<>();
+    private static final Map<SystemLibrary, UnsatisfiedLinkError> systemFailures = new HashMap<>();
 
     private NativeLibraries() {}
 
@@ -88,6 +135,152 @@ public final class NativeLibraries {
             gomp = loadGomp(dnnl());
         }
         return gomp;
+    }
+
+    /**
+     * The OpenCL ICD loader (libOpenCL.so.1), loaded on the first call: the path named by
+     * isthmus.opencl.library or ISTHMUS_OPENCL_LIBRARY, else the soname. Throws
+     * {@link UnsatisfiedLinkError} naming every place tried and what to install.
+     */
+    public static NativeLibrary openCl() {
+        return system(OPENCL);
+    }
+
+    /**
+     * The CUDA driver API (libcuda.so.1), loaded on the first call: the path named by
+     * isthmus.cuda.library or ISTHMUS_CUDA_LIBRARY, else the soname. Throws
+     * {@link UnsatisfiedLinkError} naming every place tried and what to install.
+     */
+    public static NativeLibrary cuda() {
+        return system(CUDA);
+    }
+
+    /** Why {@link #openCl()} fails (its message), or empty when it loads: for reports and test assumptions. */
+    public static Optional<String> openClProblem() {
+        return problem(OPENCL);
+    }
+
+    /** Why {@link #cuda()} fails (its message), or empty when it loads: for reports and test assumptions. */
+    public static Optional<String> cudaProblem() {
+        return problem(CUDA);
+    }
+
+    private static Optional<String> problem(SystemLibrary which) {
+        try {
+            system(which);
+            return Optional.empty();
+        } catch (UnsatisfiedLinkError e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+
+    private static synchronized NativeLibrary system(SystemLibrary which) {
+        if (!systemLibraries.containsKey(which) && !systemFailures.containsKey(which)) {
+            try {
+                systemLibraries.put(which, loadSystem(which, System.getProperty(which.property()), System.getenv(which.env())));
+            } catch (UnsatisfiedLinkError e) {
+                systemFailures.put(which, e);
+            }
+        }
+        UnsatisfiedLinkError failure = systemFailures.get(which);
+        if (failure != null) {
+            throw copyOf(failure);
+        }
+        return systemLibraries.get(which);
+    }
+
+    /**
+     * Finds and loads a system library given the values of its system property and environment
+     * variable (each null when unset): an explicit path wins and is final, else the soname.
+     */
+    static NativeLibrary loadSystem(SystemLibrary which, String propertyValue, String envValue) {
+        List<String> tried = new ArrayList<>();
+        String explicit = null;
+        String source = null;
+        int explicitEntry = -1;
+        if (propertyValue != null && !propertyValue.isBlank()) {
+            explicit = propertyValue;
+            source = "system property " + which.property();
+            explicitEntry = tried.size();
+            tried.add(source + "=" + propertyValue);
+            if (envValue != null && !envValue.isBlank()) {
+                tried.add("environment variable " + which.env() + "=" + envValue + ": not tried, the system property wins");
+            }
+        } else {
+            tried.add("system property " + which.property() + ": not set");
+            if (envValue != null && !envValue.isBlank()) {
+                explicit = envValue;
+                source = "environment variable " + which.env();
+                explicitEntry = tried.size();
+                tried.add(source + "=" + envValue);
+            } else {
+                tried.add("environment variable " + which.env() + ": not set");
+            }
+        }
+        if (explicit != null) {
+            Path given = Path.of(explicit);
+            Path file = Files.isDirectory(given) ? given.resolve(which.soname()) : given;
+            tried.add("the soname " + which.soname() + ": not tried, an explicit path wins");
+            if (!Files.isRegularFile(file)) {
+                tried.set(explicitEntry, tried.get(explicitEntry) + ": " + file + " does not exist");
+                throw systemFailure(which, tried, null, null);
+            }
+            try {
+                return new NativeLibrary(file.toAbsolutePath(), source, SymbolLookup.libraryLookup(file, Arena.global()));
+            } catch (IllegalArgumentException e) {
+                tried.add("opening " + file + ": " + e.getMessage());
+                throw systemFailure(which, tried, file, e);
+            }
+        }
+        String ldLibraryPath = System.getenv("LD_LIBRARY_PATH");
+        try {
+            SymbolLookup lookup = SymbolLookup.libraryLookup(which.soname(), Arena.global());
+            return new NativeLibrary(mappedPath(which.soname()), "the soname " + which.soname() + ", as the dynamic linker found it",
+                    lookup);
+        } catch (IllegalArgumentException e) {
+            tried.add("the soname " + which.soname() + " through the dynamic linker (LD_LIBRARY_PATH="
+                    + (ldLibraryPath == null || ldLibraryPath.isBlank() ? "<unset>" : ldLibraryPath)
+                    + ", then /etc/ld.so.cache, then /lib and /usr/lib): " + e.getMessage());
+            throw systemFailure(which, tried, null, e);
+        }
+    }
+
+    /**
+     * The file a library loaded by soname was mapped from (/proc/self/maps names the file behind
+     * the soname's link: libOpenCL.so.1.0.0, libcuda.so.580.65.06), else the bare soname.
+     */
+    static Path mappedPath(String soname) {
+        String prefix = soname.substring(0, soname.indexOf(".so") + 3) + "."; // "libcuda.so."
+        Path maps = Path.of("/proc/self/maps");
+        if (Files.isReadable(maps)) {
+            try (Stream<String> lines = Files.lines(maps)) {
+                var found = lines.filter(l -> l.indexOf('/') >= 0).map(l -> l.substring(l.indexOf('/')))
+                        .filter(p -> p.substring(p.lastIndexOf('/') + 1).startsWith(prefix))
+                        .findFirst();
+                if (found.isPresent()) {
+                    return Path.of(found.get());
+                }
+            } catch (IOException | UncheckedIOException e) {
+                // Only the description suffers: fall through to the soname.
+            }
+        }
+        return Path.of(soname);
+    }
+
+    private static UnsatisfiedLinkError systemFailure(SystemLibrary which, List<String> tried, Path file, Throwable cause) {
+        StringBuilder message = new StringBuilder("Cannot load " + which.what() + " (" + which.soname() + "). Tried, in order:");
+        for (String place : tried) {
+            message.append("\n  - ").append(place);
+        }
+        if (file != null) {
+            message.append("\nCheck its dependencies with: ldd ").append(file.toAbsolutePath());
+        } else {
+            message.append("\n").append(which.install()).append("\nOr set ").append(which.property()).append(" (or ")
+                    .append(which.env()).append(") to ").append(which.soname()).append(" or its folder.");
+        }
+        UnsatisfiedLinkError error = new UnsatisfiedLinkError(message.toString());
+        error.initCause(cause);
+        return error;
     }
 
     /** The cache root: property isthmus.cache.dir, else $XDG_CACHE_HOME/isthmus, else ~/.cache/isthmus. */
