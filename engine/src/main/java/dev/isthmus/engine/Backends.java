@@ -2,6 +2,7 @@ package dev.isthmus.engine;
 
 import dev.isthmus.engine.dnnl.DnnlBackend;
 import dev.isthmus.engine.reference.ReferenceBackend;
+import dev.isthmus.engine.simd.SimdBackend;
 
 /**
  * Creates a backend by kind, with an explicit switch: no reflection and no silent fallback.
@@ -14,7 +15,8 @@ public final class Backends {
         return switch (kind) {
             case DNNL -> new DnnlBackend();
             case REFERENCE -> new ReferenceBackend();
-            case SIMD, OPENCL, CUDA -> throw new UnsupportedOperationException(
+            case SIMD -> new SimdBackend();
+            case OPENCL, CUDA -> throw new UnsupportedOperationException(
                     "backend " + kind.cliName() + " is not available in this build yet; use dnnl or reference");
         };
     }

@@ -1,0 +1,104 @@
+package dev.isthmus.engine.simd;
+
+import dev.isthmus.engine.Backend;
+import dev.isthmus.engine.BackendKind;
+import dev.isthmus.engine.Checks;
+import dev.isthmus.engine.Conv2dPlan;
+import dev.isthmus.engine.Conv2dSpec;
+import dev.isthmus.engine.DType;
+import dev.isthmus.engine.Device;
+import dev.isthmus.engine.EltwiseKind;
+import dev.isthmus.engine.EltwisePlan;
+import dev.isthmus.engine.LinearPlan;
+import dev.isthmus.engine.LinearSpec;
+import dev.isthmus.engine.OptimizerPlan;
+import dev.isthmus.engine.OptimizerSpec;
+import dev.isthmus.engine.Pool2dPlan;
+import dev.isthmus.engine.Pool2dSpec;
+import dev.isthmus.engine.Shape;
+import dev.isthmus.engine.SoftmaxCrossEntropyPlan;
+import dev.isthmus.engine.Tensor;
+import dev.isthmus.engine.cpu.ArrayKernels;
+import dev.isthmus.engine.cpu.CpuEltwisePlan;
+import dev.isthmus.engine.cpu.CpuOptimizerPlan;
+import dev.isthmus.engine.cpu.CpuSoftmaxCrossEntropyPlan;
+import dev.isthmus.engine.cpu.Simd;
+
+/**
+ * Every op in pure Java with the Vector API on host tensors: no native code. Convolution
+ * and linear layers are SGEMMs ({@link Sgemm}); eltwise, softmax cross-entropy, optimizers,
+ * axpy and fill are the {@code cpu} package's kernels. The SIMD width is {@link Simd}'s,
+ * chosen once per JVM ({@code -Disthmus.simd.lanes=0} sends every kernel to its scalar twin).
+ *
+ * <p>The backend owns one fixed pool of threads, sized to the available processors unless
+ * given, shut down by {@link #close()}; plans split their work over it and start no threads.
+ * Close plans before the backend.
+ */
+public final class SimdBackend implements Backend {
+    private final WorkerPool pool;
+
+    /** A backend with one thread per available processor. */
+    public SimdBackend() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    /** A backend whose ops use {@code threads} threads (the caller's included). */
+    public SimdBackend(int threads) {
+        this.pool = new WorkerPool(Checks.positive("simd threads", threads));
+    }
+
+    @Override public BackendKind kind() { return BackendKind.SIMD; }
+
+    @Override public Device device() { return Device.CPU; }
+
+    @Override public Tensor allocate(Shape shape, DType dtype) { return Tensor.allocate(shape, dtype); }
+
+    @Override public Conv2dPlan conv2d(Conv2dSpec spec) { return new SimdConv2dPlan(require(spec), pool); }
+
+    @Override public Pool2dPlan pool2d(Pool2dSpec spec) { return new SimdPool2dPlan(require(spec), pool); }
+
+    @Override public EltwisePlan eltwise(EltwiseKind kind, long elements) { return new CpuEltwisePlan(kind, elements); }
+
+    @Override public LinearPlan linear(LinearSpec spec) { return new SimdLinearPlan(require(spec), pool); }
+
+    @Override public SoftmaxCrossEntropyPlan softmaxCrossEntropy(int batch, int classes) {
+        return new CpuSoftmaxCrossEntropyPlan(batch, classes);
+    }
+
+    @Override public OptimizerPlan optimizer(OptimizerSpec spec, long elements) { return new CpuOptimizerPlan(spec, elements); }
+
+    /**
+     * A general SGEMM planned for products up to maxM x maxN x maxK, split over this backend's
+     * pool; the caller closes it (before the backend).
+     */
+    public Sgemm sgemm(int maxM, int maxN, int maxK) { return new Sgemm(pool, maxM, maxN, maxK); }
+
+    /** Threads an op may use, the caller's included. */
+    public int threads() { return pool.threads(); }
+
+    @Override public void axpy(float alpha, Tensor x, Tensor y) {
+        if (x == null) throw new IllegalArgumentException("axpy: x is null");
+        Checks.elements("axpy", "x", x, x.elements());
+        Checks.elements("axpy", "y", y, x.elements());
+        ArrayKernels.axpy(alpha, x.segment(), y.segment(), x.elements());
+    }
+
+    @Override public void fill(Tensor t, float value) {
+        if (t == null) throw new IllegalArgumentException("fill: tensor is null");
+        Checks.elements("fill", "tensor", t, t.elements());
+        ArrayKernels.fill(t.segment(), t.elements(), value);
+    }
+
+    @Override public String describe() {
+        return "simd: " + Simd.describe() + ", sgemm tile " + Sgemm.tile() + ", " + pool.threads() + " threads";
+    }
+
+    @Override public void close() { pool.close(); }
+
+    private static <T> T require(T spec) {
+        if (spec == null) throw new IllegalArgumentException("spec is null");
+        return spec;
+    }
+
+    @Override public String toString() { return "SimdBackend(" + pool.threads() + " threads)"; }
+}

@@ -1,0 +1,90 @@
+package dev.isthmus.engine.simd;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import dev.isthmus.engine.Checks;
+import dev.isthmus.engine.DType;
+import dev.isthmus.engine.LinearPlan;
+import dev.isthmus.engine.LinearSpec;
+import dev.isthmus.engine.Shape;
+import dev.isthmus.engine.Tensor;
+
+/**
+ * A fully connected layer (oneDNN's inner product) as three SGEMMs split over the pool:
+ *
+ * <pre>
+ *   dst (N, OC)          = src (N, IC) . weights^T (IC, OC) [+ bias, pre-filled, beta 1]
+ *   diffSrc (N, IC)      = diffDst (N, OC) . weights (OC, IC)
+ *   diffWeights (OC, IC) = diffDst^T (OC, N) . src (N, IC);   diffBias (OC) = column sums of diffDst
+ * </pre>
+ *
+ * src and diffSrc may have any shape with N IC elements.
+ */
+final class SimdLinearPlan implements LinearPlan {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    private final LinearSpec spec;
+    private final String op;
+    private final Shape dstShape, weightsShape, biasShape;
+    private final int n, in, out;
+    private final Sgemm sgemm;
+
+    SimdLinearPlan(LinearSpec spec, WorkerPool pool) {
+        this.spec = spec;
+        this.op = "simd " + spec;
+        dstShape = spec.dstShape();
+        weightsShape = spec.weightsShape();
+        biasShape = spec.biasShape();
+        n = spec.batch(); in = spec.inFeatures(); out = spec.outFeatures();
+        sgemm = new Sgemm(pool, Math.max(n, out), Math.max(in, out), Math.max(n, Math.max(in, out)));
+    }
+
+    @Override public LinearSpec spec() { return spec; }
+
+    @Override public void forward(Tensor dst, Tensor src, Tensor weights, Tensor bias) {
+        Checks.tensor(op, "dst", dst, dstShape, DType.F32);
+        Checks.elements(op, "src", src, (long) n * in);
+        Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
+        checkBias("bias", bias);
+        MemorySegment d = dst.segment();
+        if (bias != null) {
+            MemorySegment b = bias.segment();
+            for (int r = 0; r < n; r++) MemorySegment.copy(b, 0, d, (long) r * out * 4, (long) out * 4);
+        }
+        sgemm.gemm(false, true, n, out, in, 1f, src.segment(), 0, in, weights.segment(), 0, in, bias == null ? 0f : 1f, d, 0, out);
+    }
+
+    @Override public void backwardData(Tensor diffSrc, Tensor diffDst, Tensor weights) {
+        Checks.elements(op, "diffSrc", diffSrc, (long) n * in);
+        Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
+        Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
+        sgemm.gemm(false, false, n, in, out, 1f, diffDst.segment(), 0, out, weights.segment(), 0, in, 0f, diffSrc.segment(), 0, in);
+    }
+
+    @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
+        Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
+        checkBias("diffBias", diffBias);
+        Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
+        Checks.elements(op, "src", src, (long) n * in);
+        MemorySegment dd = diffDst.segment();
+        sgemm.gemm(true, false, out, in, n, 1f, dd, 0, out, src.segment(), 0, in, 0f, diffWeights.segment(), 0, in);
+        if (diffBias != null) {
+            MemorySegment db = diffBias.segment();
+            MemorySegment.copy(dd, 0, db, 0, (long) out * 4);
+            for (int r = 1; r < n; r++) Vec.add(db, 0, dd, (long) r * out, out);
+        }
+    }
+
+    private void checkBias(String what, Tensor bias) {
+        if (spec.hasBias()) {
+            Checks.tensor(op, what, bias, biasShape, DType.F32);
+        } else if (bias != null) {
+            throw new IllegalArgumentException(op + ": " + what + " " + bias.shape() + " given, but the spec has no bias");
+        }
+    }
+
+    @Override public void close() { sgemm.close(); }
+
+    @Override public String toString() { return op; }
+}
