@@ -1,0 +1,176 @@
+package dev.isthmus.engine.dnnl;
+
+import dev.isthmus.bindings.NativeLibraries;
+import dev.isthmus.bindings.omp.omp_h;
+import dev.isthmus.engine.Backend;
+import dev.isthmus.engine.BackendKind;
+import dev.isthmus.engine.Checks;
+import dev.isthmus.engine.Conv2dSpec;
+import dev.isthmus.engine.DType;
+import dev.isthmus.engine.Device;
+import dev.isthmus.engine.EltwiseKind;
+import dev.isthmus.engine.EltwisePlan;
+import dev.isthmus.engine.LinearSpec;
+import dev.isthmus.engine.OptimizerPlan;
+import dev.isthmus.engine.OptimizerSpec;
+import dev.isthmus.engine.Pool2dSpec;
+import dev.isthmus.engine.Shape;
+import dev.isthmus.engine.SoftmaxCrossEntropyPlan;
+import dev.isthmus.engine.Tensor;
+import dev.isthmus.engine.cpu.ArrayKernels;
+import dev.isthmus.engine.cpu.CpuEltwisePlan;
+import dev.isthmus.engine.cpu.CpuOptimizerPlan;
+import dev.isthmus.engine.cpu.CpuSoftmaxCrossEntropyPlan;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The {@code dnnl} backend: Intel oneDNN on the CPU through FFM. Convolution, pooling and
+ * linear layers are oneDNN primitives ({@link DnnlConv2dPlan}, {@link DnnlPool2dPlan},
+ * {@link DnnlLinearPlan}); element-wise activations, softmax with cross-entropy, optimizer
+ * updates, axpy and fill are the Vector API kernels of the {@code cpu} package. Tensors are host
+ * memory in plain layout; oneDNN threads with its OpenMP pool.
+ *
+ * <p>One CPU engine per backend. oneDNN streams are not thread-safe, so each thread that
+ * executes a plan gets its own stream, created on first use and closed with the backend.
+ * Plans still open when the backend closes are closed with it.
+ */
+public final class DnnlBackend implements Backend {
+    private final Dnnl.Engine engine;
+    private final List<Dnnl.Stream> streams = new ArrayList<>();   // every thread's, for close; guarded by this
+    private final ThreadLocal<Dnnl.Stream> stream = ThreadLocal.withInitial(this::newStream);
+    private final Set<DnnlOpPlan> plans = ConcurrentHashMap.newKeySet();
+    private final LongAdder reorders = new LongAdder();
+    private volatile boolean closed;
+
+    /**
+     * Loads oneDNN (see {@link NativeLibraries#dnnl()}) and creates a CPU engine.
+     *
+     * @throws IllegalStateException with the loader's message (every place tried) when oneDNN cannot load
+     */
+    public DnnlBackend() {
+        try {
+            NativeLibraries.dnnl();
+        } catch (UnsatisfiedLinkError e) {
+            throw new IllegalStateException("the dnnl backend cannot run here: " + e.getMessage(), e);
+        }
+        this.engine = Dnnl.Engine.cpu();
+    }
+
+    @Override public BackendKind kind() { return BackendKind.DNNL; }
+
+    @Override public Device device() { return Device.CPU; }
+
+    @Override public Tensor allocate(Shape shape, DType dtype) {
+        checkOpen();
+        return Tensor.allocate(shape, dtype);
+    }
+
+    @Override public DnnlConv2dPlan conv2d(Conv2dSpec spec) {
+        checkOpen();
+        return register(new DnnlConv2dPlan(this, spec));
+    }
+
+    @Override public DnnlPool2dPlan pool2d(Pool2dSpec spec) {
+        checkOpen();
+        return register(new DnnlPool2dPlan(this, spec));
+    }
+
+    @Override public DnnlLinearPlan linear(LinearSpec spec) {
+        checkOpen();
+        return register(new DnnlLinearPlan(this, spec));
+    }
+
+    /**
+     * The cpu package's Vector API kernel, single-threaded. oneDNN's eltwise (OpenMP) was about 2x faster on
+     * LeNet's C1 output with two idle cores but up to 40x slower on shared ones (DnnlEltwiseTimingTest), and
+     * has no scaled tanh: not clearly faster, so not used.
+     */
+    @Override public EltwisePlan eltwise(EltwiseKind kind, long elements) {
+        checkOpen();
+        return new CpuEltwisePlan(kind, elements);
+    }
+
+    @Override public SoftmaxCrossEntropyPlan softmaxCrossEntropy(int batch, int classes) {
+        checkOpen();
+        return new CpuSoftmaxCrossEntropyPlan(batch, classes);
+    }
+
+    @Override public OptimizerPlan optimizer(OptimizerSpec spec, long elements) {
+        checkOpen();
+        return new CpuOptimizerPlan(spec, elements);
+    }
+
+    @Override public void axpy(float alpha, Tensor x, Tensor y) {
+        checkOpen();
+        Checks.elements("axpy", "x", x, y.elements());
+        Checks.elements("axpy", "y", y, x.elements());
+        ArrayKernels.axpy(alpha, x.segment(), y.segment(), x.elements());
+    }
+
+    @Override public void fill(Tensor t, float value) {
+        checkOpen();
+        if (t == null) throw new IllegalArgumentException("fill: tensor is null");
+        Checks.elements("fill", "tensor", t, t.elements());
+        ArrayKernels.fill(t.segment(), t.elements(), value);
+    }
+
+    /** "oneDNN 3.13.0 (git ...), ISA avx512_core_amx, OpenMP with 2 threads". */
+    @Override public String describe() {
+        return "oneDNN " + Dnnl.version() + ", ISA " + Dnnl.effectiveCpuIsa() + ", " + Dnnl.cpuRuntime()
+                + ("OpenMP".equals(Dnnl.cpuRuntime()) ? " with " + omp_h.omp_get_max_threads() + " threads" : "");
+    }
+
+    /** Reorders executed by all of this backend's plans: the cost of plain user layouts. */
+    public long reorderCount() { return reorders.sum(); }
+
+    // ---- for the plans ---------------------------------------------------------------------
+
+    Dnnl.Engine engine() { return engine; }
+
+    /** This thread's stream, created on its first call. */
+    Dnnl.Stream stream() {
+        Dnnl.Stream s = stream.get();
+        if (s.isClosed()) throw new IllegalStateException("the dnnl backend is closed");
+        return s;
+    }
+
+    void countReorders(int n) { reorders.add(n); }
+
+    void forget(DnnlOpPlan plan) { plans.remove(plan); }
+
+    private <P extends DnnlOpPlan> P register(P plan) {
+        plans.add(plan);
+        return plan;
+    }
+
+    private synchronized Dnnl.Stream newStream() {
+        checkOpen();
+        Dnnl.Stream s = new Dnnl.Stream(engine);
+        streams.add(s);
+        return s;
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("the dnnl backend is closed");
+    }
+
+    /** Closes the plans still open, every thread's stream, then the engine. Idempotent. */
+    @Override public void close() {
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+        }
+        for (DnnlOpPlan p : List.copyOf(plans)) p.close();
+        synchronized (this) {
+            for (Dnnl.Stream s : streams) s.close();
+            streams.clear();
+        }
+        engine.close();
+    }
+
+    @Override public String toString() { return "dnnl backend (" + describe() + ")"; }
+}

@@ -1,0 +1,160 @@
+package dev.isthmus.engine.dnnl;
+
+import static dev.isthmus.bindings.dnnl.dnnl_h.*;
+
+import dev.isthmus.engine.Checks;
+import dev.isthmus.engine.DType;
+import dev.isthmus.engine.LinearPlan;
+import dev.isthmus.engine.LinearSpec;
+import dev.isthmus.engine.Shape;
+import dev.isthmus.engine.Tensor;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A fully connected layer as oneDNN inner-product primitives
+ * (https://uxlfoundation.github.io/oneDNN/dev_guide_inner_product.html): forward (training),
+ * backward-data and backward-weights hinted by the forward. Every descriptor is plain, so no
+ * reorders: oneDNN runs plain inner products as GEMMs, and blocking the weights would mean
+ * reordering all of them twice per step (AlexNet's fc6 weights are 151 MB).
+ *
+ * <pre>
+ *   src, diffSrc           (N, IC)    ab; any tensor with N*IC elements (an (N, C, H, W) one is flattened)
+ *   weights, diffWeights   (OC, IC)   ab
+ *   bias, diffBias         (OC)       a
+ *   dst, diffDst           (N, OC)    ab
+ * </pre>
+ */
+public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
+    private static final int FORWARD = 0, BACKWARD_DATA = 1, BACKWARD_WEIGHTS = 2;
+
+    private final LinearSpec spec;
+    private final String op;
+    // Shapes cached: a spec's shape methods allocate, and the hot path must not.
+    private final Shape dstShape, weightsShape, biasShape;
+    private final long srcElements;
+    private final DnnlCall forward, backwardData, backwardWeights;
+    private final int fSrc, fWeights, fDst, fBias, dDiffSrc, dWeights, dDiffDst, wSrc, wDiffWeights, wDiffDst, wDiffBias;
+
+    DnnlLinearPlan(DnnlBackend backend, LinearSpec spec) {
+        super(backend, spec.toString());
+        this.spec = spec;
+        this.op = spec.toString();
+        this.dstShape = spec.dstShape();
+        this.weightsShape = spec.weightsShape();
+        this.biasShape = spec.biasShape();
+        this.srcElements = spec.srcShape().elements();
+        try {
+            Dnnl.MemoryDesc src = own(Dnnl.MemoryDesc.of(spec.srcShape().longDims(), dnnl_f32(), dnnl_ab()));
+            Dnnl.MemoryDesc weights = own(Dnnl.MemoryDesc.of(spec.weightsShape().longDims(), dnnl_f32(), dnnl_ab()));
+            Dnnl.MemoryDesc dst = own(Dnnl.MemoryDesc.of(spec.dstShape().longDims(), dnnl_f32(), dnnl_ab()));
+            Dnnl.MemoryDesc bias = spec.hasBias() ? own(Dnnl.MemoryDesc.of(new long[] {spec.outFeatures()}, dnnl_f32(), dnnl_a())) : null;
+            MemorySegment biasMd = bias == null ? MemorySegment.NULL : bias.handle();
+            MemorySegment engine = engine().handle(), attr = attr().handle();
+
+            Dnnl.PrimitiveDesc fwd = own(Dnnl.PrimitiveDesc.create("dnnl_inner_product_forward_primitive_desc_create", op,
+                    s -> dnnl_inner_product_forward_primitive_desc_create(s, engine, dnnl_forward_training(),
+                            src.handle(), weights.handle(), biasMd, dst.handle(), attr)));
+            Dnnl.PrimitiveDesc bwdData = own(Dnnl.PrimitiveDesc.create("dnnl_inner_product_backward_data_primitive_desc_create", op,
+                    s -> dnnl_inner_product_backward_data_primitive_desc_create(s, engine,
+                            src.handle(), weights.handle(), dst.handle(), fwd.handle(), attr)));
+            Dnnl.PrimitiveDesc bwdWeights = own(Dnnl.PrimitiveDesc.create("dnnl_inner_product_backward_weights_primitive_desc_create", op,
+                    s -> dnnl_inner_product_backward_weights_primitive_desc_create(s, engine,
+                            src.handle(), weights.handle(), biasMd, dst.handle(), fwd.handle(), attr)));
+
+            forward = call("forward", fwd);
+            fSrc = forward.input(DNNL_ARG_SRC(), src);
+            fWeights = forward.input(DNNL_ARG_WEIGHTS(), weights);
+            fDst = forward.output(DNNL_ARG_DST(), dst);
+            fBias = bias == null ? -1 : forward.input(DNNL_ARG_BIAS(), bias);
+
+            backwardData = call("backward-data", bwdData);
+            dDiffSrc = backwardData.output(DNNL_ARG_DIFF_SRC(), src);
+            dWeights = backwardData.input(DNNL_ARG_WEIGHTS(), weights);
+            dDiffDst = backwardData.input(DNNL_ARG_DIFF_DST(), dst);
+
+            backwardWeights = call("backward-weights", bwdWeights);
+            wSrc = backwardWeights.input(DNNL_ARG_SRC(), src);
+            wDiffWeights = backwardWeights.output(DNNL_ARG_DIFF_WEIGHTS(), weights);
+            wDiffDst = backwardWeights.input(DNNL_ARG_DIFF_DST(), dst);
+            wDiffBias = bias == null ? -1 : backwardWeights.output(DNNL_ARG_DIFF_BIAS(), bias);
+        } catch (RuntimeException e) {
+            throw failed(e);
+        }
+    }
+
+    @Override public LinearSpec spec() { return spec; }
+
+    @Override public void forward(Tensor dst, Tensor src, Tensor weights, Tensor bias) {
+        checkOpen();
+        Checks.tensor(op, "dst", dst, dstShape, DType.F32);
+        Checks.elements(op, "src", src, srcElements);
+        Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
+        checkBias("bias", bias);
+        Context c = acquire();
+        try {
+            DnnlCall.Bound f = c.call(FORWARD);
+            f.set(fSrc, src.segment());
+            f.set(fWeights, weights.segment());
+            f.set(fDst, dst.segment());
+            if (bias != null) f.set(fBias, bias.segment());
+            run(c, FORWARD);
+        } finally {
+            release(c);
+        }
+    }
+
+    @Override public void backwardData(Tensor diffSrc, Tensor diffDst, Tensor weights) {
+        checkOpen();
+        Checks.elements(op, "diffSrc", diffSrc, srcElements);
+        Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
+        Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
+        Context c = acquire();
+        try {
+            DnnlCall.Bound d = c.call(BACKWARD_DATA);
+            d.set(dDiffSrc, diffSrc.segment());
+            d.set(dWeights, weights.segment());
+            d.set(dDiffDst, diffDst.segment());
+            run(c, BACKWARD_DATA);
+        } finally {
+            release(c);
+        }
+    }
+
+    @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
+        checkOpen();
+        Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
+        checkBias("diffBias", diffBias);
+        Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
+        Checks.elements(op, "src", src, srcElements);
+        Context c = acquire();
+        try {
+            DnnlCall.Bound b = c.call(BACKWARD_WEIGHTS);
+            b.set(wSrc, src.segment());
+            b.set(wDiffWeights, diffWeights.segment());
+            b.set(wDiffDst, diffDst.segment());
+            if (diffBias != null) b.set(wDiffBias, diffBias.segment());
+            run(c, BACKWARD_WEIGHTS);
+        } finally {
+            release(c);
+        }
+    }
+
+    private void checkBias(String what, Tensor bias) {
+        if (spec.hasBias()) {
+            if (bias == null) throw new IllegalArgumentException(op + ": " + what + " is null but the layer has a bias");
+            Checks.tensor(op, what, bias, biasShape, DType.F32);
+        } else if (bias != null) {
+            throw new IllegalArgumentException(op + ": " + what + " " + bias.shape() + " given but the layer has no bias");
+        }
+    }
+
+    /** The implementations and layouts oneDNN chose, one line per primitive. */
+    public String layouts() {
+        checkOpen();
+        String[] f = spec.hasBias() ? new String[] {"src", "weights", "dst", "bias"} : new String[] {"src", "weights", "dst"};
+        String[] w = spec.hasBias() ? new String[] {"src", "diffWeights", "diffDst", "diffBias"} : new String[] {"src", "diffWeights", "diffDst"};
+        return forward.describe(f) + "\n" + backwardData.describe("diffSrc", "weights", "diffDst") + "\n" + backwardWeights.describe(w);
+    }
+
+    @Override public String toString() { return "dnnl " + op; }
+}

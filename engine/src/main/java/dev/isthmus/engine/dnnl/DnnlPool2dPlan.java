@@ -1,0 +1,171 @@
+package dev.isthmus.engine.dnnl;
+
+import static dev.isthmus.bindings.dnnl.dnnl_h.*;
+
+import dev.isthmus.engine.Checks;
+import dev.isthmus.engine.DType;
+import dev.isthmus.engine.Pool2dPlan;
+import dev.isthmus.engine.Pool2dSpec;
+import dev.isthmus.engine.Shape;
+import dev.isthmus.engine.Tensor;
+import dev.isthmus.engine.Window;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * 2-D pooling as oneDNN primitives (https://uxlfoundation.github.io/oneDNN/dev_guide_pooling.html):
+ * a training forward (max pooling writes its workspace, whose size and format oneDNN decides),
+ * an inference forward without workspace, and a backward hinted by the training forward.
+ * Pooling is memory-bound, so the primitives work on the plain NCHW tensors directly: no
+ * reorders. oneDNN's pooling takes left and right padding and dilation 0 (none).
+ *
+ * <pre>
+ *   src, diffSrc   (N, C, IH, IW)   abcd
+ *   dst, diffDst   (N, C, OH, OW)   abcd
+ *   workspace      (workspaceBytes()) U8, opaque; max pooling only
+ * </pre>
+ */
+public final class DnnlPool2dPlan extends DnnlOpPlan implements Pool2dPlan {
+    private static final int TRAINING = 0, INFERENCE = 1, BACKWARD = 2;
+
+    private final Pool2dSpec spec;
+    private final String op;
+    // Shapes cached: a spec's shape methods allocate, and the hot path must not.
+    private final Shape srcShape, dstShape;
+    private final long workspaceBytes;
+    private final Shape workspaceShape;   // (workspaceBytes) U8; null without a workspace
+    private final DnnlCall training, inference, backward;
+    private final int tSrc, tDst, tWorkspace, iSrc, iDst, bDiffSrc, bDiffDst, bWorkspace;
+
+    DnnlPool2dPlan(DnnlBackend backend, Pool2dSpec spec) {
+        super(backend, spec.toString());
+        this.spec = spec;
+        this.op = spec.toString();
+        this.srcShape = spec.srcShape();
+        this.dstShape = spec.dstShape();
+        try (Arena a = Arena.ofConfined()) {
+            Window w = spec.window();
+            int alg = switch (spec.kind()) {
+                case MAX -> dnnl_pooling_max();
+                case AVG_INCLUDE_PADDING -> dnnl_pooling_avg_include_padding();
+                case AVG_EXCLUDE_PADDING -> dnnl_pooling_avg_exclude_padding();
+            };
+            boolean max = spec.kind() == Pool2dSpec.Kind.MAX;
+            Dnnl.MemoryDesc src = own(Dnnl.MemoryDesc.of(spec.srcShape().longDims(), dnnl_f32(), dnnl_abcd()));
+            Dnnl.MemoryDesc dst = own(Dnnl.MemoryDesc.of(spec.dstShape().longDims(), dnnl_f32(), dnnl_abcd()));
+            MemorySegment strides = Dnnl.dims(a, w.strideHeight(), w.strideWidth());
+            MemorySegment kernel = Dnnl.dims(a, w.kernelHeight(), w.kernelWidth());
+            MemorySegment dilation = Dnnl.dims(a, 0, 0);
+            MemorySegment padL = Dnnl.dims(a, w.padTop(), w.padLeft());
+            MemorySegment padR = Dnnl.dims(a, w.padBottom(), w.padRight());
+            MemorySegment engine = engine().handle(), attr = attr().handle();
+
+            Dnnl.PrimitiveDesc trainingPd = own(Dnnl.PrimitiveDesc.create("dnnl_pooling_forward_primitive_desc_create", op,
+                    s -> dnnl_pooling_forward_primitive_desc_create(s, engine, dnnl_forward_training(), alg,
+                            src.handle(), dst.handle(), strides, kernel, dilation, padL, padR, attr)));
+            Dnnl.PrimitiveDesc inferencePd = own(Dnnl.PrimitiveDesc.create("dnnl_pooling_forward_primitive_desc_create", op + " inference",
+                    s -> dnnl_pooling_forward_primitive_desc_create(s, engine, dnnl_forward_inference(), alg,
+                            src.handle(), dst.handle(), strides, kernel, dilation, padL, padR, attr)));
+            Dnnl.PrimitiveDesc backwardPd = own(Dnnl.PrimitiveDesc.create("dnnl_pooling_backward_primitive_desc_create", op,
+                    s -> dnnl_pooling_backward_primitive_desc_create(s, engine, alg, src.handle(), dst.handle(),
+                            strides, kernel, dilation, padL, padR, trainingPd.handle(), attr)));
+
+            training = call("forward-training", trainingPd);
+            tSrc = training.input(DNNL_ARG_SRC(), src);
+            tDst = training.output(DNNL_ARG_DST(), dst);
+            tWorkspace = max ? training.opaque(DNNL_ARG_WORKSPACE()) : -1;
+            workspaceBytes = max ? training.byteSize(tWorkspace) : 0;
+
+            inference = call("forward-inference", inferencePd);
+            iSrc = inference.input(DNNL_ARG_SRC(), src);
+            iDst = inference.output(DNNL_ARG_DST(), dst);
+
+            backward = call("backward", backwardPd);
+            bDiffSrc = backward.output(DNNL_ARG_DIFF_SRC(), src);
+            bDiffDst = backward.input(DNNL_ARG_DIFF_DST(), dst);
+            bWorkspace = max ? backward.opaque(DNNL_ARG_WORKSPACE()) : -1;
+            workspaceShape = max ? Shape.of(Math.toIntExact(workspaceBytes)) : null;
+            if (max && backward.byteSize(bWorkspace) != workspaceBytes) {
+                throw new IllegalStateException(op + ": backward workspace " + backward.byteSize(bWorkspace)
+                        + " bytes differs from the forward's " + workspaceBytes);
+            }
+        } catch (RuntimeException e) {
+            throw failed(e);
+        }
+    }
+
+    @Override public Pool2dSpec spec() { return spec; }
+
+    @Override public long workspaceBytes() { return workspaceBytes; }
+
+    @Override public void forwardTraining(Tensor dst, Tensor workspace, Tensor src) {
+        checkOpen();
+        Checks.tensor(op, "dst", dst, dstShape, DType.F32);
+        checkWorkspace(workspace);
+        Checks.tensor(op, "src", src, srcShape, DType.F32);
+        Context c = acquire();
+        try {
+            DnnlCall.Bound t = c.call(TRAINING);
+            t.set(tSrc, src.segment());
+            t.set(tDst, dst.segment());
+            if (workspace != null) t.set(tWorkspace, workspace.segment());
+            run(c, TRAINING);
+        } finally {
+            release(c);
+        }
+    }
+
+    @Override public void forwardInference(Tensor dst, Tensor src) {
+        checkOpen();
+        Checks.tensor(op, "dst", dst, dstShape, DType.F32);
+        Checks.tensor(op, "src", src, srcShape, DType.F32);
+        Context c = acquire();
+        try {
+            DnnlCall.Bound i = c.call(INFERENCE);
+            i.set(iSrc, src.segment());
+            i.set(iDst, dst.segment());
+            run(c, INFERENCE);
+        } finally {
+            release(c);
+        }
+    }
+
+    @Override public void backward(Tensor diffSrc, Tensor diffDst, Tensor workspace) {
+        checkOpen();
+        Checks.tensor(op, "diffSrc", diffSrc, srcShape, DType.F32);
+        Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
+        checkWorkspace(workspace);
+        Context c = acquire();
+        try {
+            DnnlCall.Bound b = c.call(BACKWARD);
+            b.set(bDiffSrc, diffSrc.segment());
+            b.set(bDiffDst, diffDst.segment());
+            if (workspace != null) b.set(bWorkspace, workspace.segment());
+            run(c, BACKWARD);
+        } finally {
+            release(c);
+        }
+    }
+
+    private void checkWorkspace(Tensor workspace) {
+        if (workspaceBytes == 0) {
+            if (workspace != null) {
+                throw new IllegalArgumentException(op + ": workspace " + workspace.shape() + " given but " + spec.kind()
+                        + " pooling has none (workspaceBytes() is 0)");
+            }
+        } else {
+            Checks.tensor(op, "workspace", workspace, workspaceShape, DType.U8);
+        }
+    }
+
+    /** The implementations and layouts oneDNN chose, one line per primitive. */
+    public String layouts() {
+        checkOpen();
+        boolean max = workspaceBytes > 0;
+        return training.describe(max ? new String[] {"src", "dst", "workspace"} : new String[] {"src", "dst"}) + "\n"
+                + inference.describe("src", "dst") + "\n"
+                + backward.describe(max ? new String[] {"diffSrc", "diffDst", "workspace"} : new String[] {"diffSrc", "diffDst"});
+    }
+
+    @Override public String toString() { return "dnnl " + op; }
+}
