@@ -16,7 +16,8 @@ public final class Backends {
             case DNNL -> new DnnlBackend();
             case REFERENCE -> new ReferenceBackend();
             case SIMD -> new SimdBackend();
-            case OPENCL, CUDA -> throw new UnsupportedOperationException(
+            case OPENCL -> new dev.isthmus.engine.opencl.OpenClBackend();
+            case CUDA -> throw new UnsupportedOperationException(
                     "backend " + kind.cliName() + " is not available in this build yet; use dnnl or reference");
         };
     }
