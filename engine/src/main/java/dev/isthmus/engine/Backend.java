@@ -27,15 +27,11 @@ public interface Backend extends AutoCloseable {
 
     OptimizerPlan optimizer(OptimizerSpec spec, long elements);
 
-    // TODO(alexnet): make abstract once every backend implements LRN and dropout.
-    default LrnPlan lrn(LrnSpec spec) {
-        throw new UnsupportedOperationException("backend " + kind().cliName() + " does not implement LRN yet");
-    }
+    /** Local response normalisation across channels, planned for the spec's shape. */
+    LrnPlan lrn(LrnSpec spec);
 
     /** Inverted dropout with probability {@code p} in [0, 1) over a fixed number of elements. */
-    default DropoutPlan dropout(long elements, float p) {
-        throw new UnsupportedOperationException("backend " + kind().cliName() + " does not implement dropout yet");
-    }
+    DropoutPlan dropout(long elements, float p);
 
     /** y += alpha x, element-wise over tensors of equal element count. */
     void axpy(float alpha, Tensor x, Tensor y);

@@ -8,9 +8,12 @@ import dev.isthmus.engine.Checks;
 import dev.isthmus.engine.Conv2dSpec;
 import dev.isthmus.engine.DType;
 import dev.isthmus.engine.Device;
+import dev.isthmus.engine.DropoutPlan;
 import dev.isthmus.engine.EltwiseKind;
 import dev.isthmus.engine.EltwisePlan;
 import dev.isthmus.engine.LinearSpec;
+import dev.isthmus.engine.LrnPlan;
+import dev.isthmus.engine.LrnSpec;
 import dev.isthmus.engine.OptimizerPlan;
 import dev.isthmus.engine.OptimizerSpec;
 import dev.isthmus.engine.Pool2dSpec;
@@ -18,7 +21,9 @@ import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.SoftmaxCrossEntropyPlan;
 import dev.isthmus.engine.Tensor;
 import dev.isthmus.engine.cpu.ArrayKernels;
+import dev.isthmus.engine.cpu.CpuDropoutPlan;
 import dev.isthmus.engine.cpu.CpuEltwisePlan;
+import dev.isthmus.engine.cpu.CpuLrnPlan;
 import dev.isthmus.engine.cpu.CpuOptimizerPlan;
 import dev.isthmus.engine.cpu.CpuSoftmaxCrossEntropyPlan;
 import java.util.ArrayList;
@@ -28,10 +33,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The {@code dnnl} backend: Intel oneDNN on the CPU through FFM. Convolution, pooling and
- * linear layers are oneDNN primitives ({@link DnnlConv2dPlan}, {@link DnnlPool2dPlan},
- * {@link DnnlLinearPlan}); element-wise activations, softmax with cross-entropy, optimizer
- * updates, axpy and fill are the Vector API kernels of the {@code cpu} package. Tensors are host
+ * The {@code dnnl} backend: Intel oneDNN on the CPU through FFM. Convolution, pooling, linear
+ * layers and LRN are oneDNN primitives ({@link DnnlConv2dPlan}, {@link DnnlPool2dPlan},
+ * {@link DnnlLinearPlan}, {@link DnnlLrnPlan}); element-wise activations, dropout, softmax with
+ * cross-entropy, optimizer updates, axpy and fill are the Vector API kernels of the {@code cpu}
+ * package. Tensors are host
  * memory in plain layout; oneDNN threads with its OpenMP pool.
  *
  * <p>One CPU engine per backend. oneDNN streams are not thread-safe, so each thread that
@@ -92,6 +98,23 @@ public final class DnnlBackend implements Backend {
     @Override public EltwisePlan eltwise(EltwiseKind kind, long elements) {
         checkOpen();
         return new CpuEltwisePlan(kind, elements);
+    }
+
+    /**
+     * oneDNN's LRN ({@link DnnlLrnPlan}) for odd sizes from 3 (AlexNet's 5). oneDNN's window is symmetric, one
+     * channel short of {@link LrnSpec}'s for an even size, and size 1 can crash its kernel generator, so those
+     * sizes get the cpu package's kernel, single-threaded.
+     */
+    @Override public LrnPlan lrn(LrnSpec spec) {
+        checkOpen();
+        if (spec == null) throw new IllegalArgumentException("spec is null");
+        return spec.size() % 2 == 1 && spec.size() > 1 ? register(new DnnlLrnPlan(this, spec)) : new CpuLrnPlan(spec);
+    }
+
+    /** The cpu package's kernel: oneDNN has no dropout (its mask would not be {@link DropoutPlan#keep}'s anyway). */
+    @Override public DropoutPlan dropout(long elements, float p) {
+        checkOpen();
+        return new CpuDropoutPlan(elements, p);
     }
 
     @Override public SoftmaxCrossEntropyPlan softmaxCrossEntropy(int batch, int classes) {

@@ -10,10 +10,13 @@ import dev.isthmus.engine.Conv2dPlan;
 import dev.isthmus.engine.Conv2dSpec;
 import dev.isthmus.engine.DType;
 import dev.isthmus.engine.Device;
+import dev.isthmus.engine.DropoutPlan;
 import dev.isthmus.engine.EltwiseKind;
 import dev.isthmus.engine.EltwisePlan;
 import dev.isthmus.engine.LinearPlan;
 import dev.isthmus.engine.LinearSpec;
+import dev.isthmus.engine.LrnPlan;
+import dev.isthmus.engine.LrnSpec;
 import dev.isthmus.engine.OptimizerPlan;
 import dev.isthmus.engine.OptimizerSpec;
 import dev.isthmus.engine.Pool2dPlan;
@@ -52,6 +55,10 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override public OptimizerPlan optimizer(OptimizerSpec spec, long elements) { return new ReferenceOptimizerPlan(spec, elements); }
+
+    @Override public LrnPlan lrn(LrnSpec spec) { return new ReferenceLrnPlan(require(spec)); }
+
+    @Override public DropoutPlan dropout(long elements, float p) { return new ReferenceDropoutPlan(elements, p); }
 
     /** y += alpha x, in double per element. */
     @Override public void axpy(float alpha, Tensor x, Tensor y) {

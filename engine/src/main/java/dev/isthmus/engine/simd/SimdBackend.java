@@ -7,10 +7,13 @@ import dev.isthmus.engine.Conv2dPlan;
 import dev.isthmus.engine.Conv2dSpec;
 import dev.isthmus.engine.DType;
 import dev.isthmus.engine.Device;
+import dev.isthmus.engine.DropoutPlan;
 import dev.isthmus.engine.EltwiseKind;
 import dev.isthmus.engine.EltwisePlan;
 import dev.isthmus.engine.LinearPlan;
 import dev.isthmus.engine.LinearSpec;
+import dev.isthmus.engine.LrnPlan;
+import dev.isthmus.engine.LrnSpec;
 import dev.isthmus.engine.OptimizerPlan;
 import dev.isthmus.engine.OptimizerSpec;
 import dev.isthmus.engine.Pool2dPlan;
@@ -19,15 +22,17 @@ import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.SoftmaxCrossEntropyPlan;
 import dev.isthmus.engine.Tensor;
 import dev.isthmus.engine.cpu.ArrayKernels;
+import dev.isthmus.engine.cpu.CpuDropoutPlan;
 import dev.isthmus.engine.cpu.CpuEltwisePlan;
+import dev.isthmus.engine.cpu.CpuLrnPlan;
 import dev.isthmus.engine.cpu.CpuOptimizerPlan;
 import dev.isthmus.engine.cpu.CpuSoftmaxCrossEntropyPlan;
 import dev.isthmus.engine.cpu.Simd;
 
 /**
  * Every op in pure Java with the Vector API on host tensors: no native code. Convolution
- * and linear layers are SGEMMs ({@link Sgemm}); eltwise, softmax cross-entropy, optimizers,
- * axpy and fill are the {@code cpu} package's kernels. The SIMD width is {@link Simd}'s,
+ * and linear layers are SGEMMs ({@link Sgemm}); eltwise, LRN, dropout, softmax cross-entropy,
+ * optimizers, axpy and fill are the {@code cpu} package's kernels (LRN split over the pool). The SIMD width is {@link Simd}'s,
  * chosen once per JVM ({@code -Disthmus.simd.lanes=0} sends every kernel to its scalar twin).
  *
  * <p>The backend owns one fixed pool of threads, sized to the available processors unless
@@ -66,6 +71,11 @@ public final class SimdBackend implements Backend {
     }
 
     @Override public OptimizerPlan optimizer(OptimizerSpec spec, long elements) { return new CpuOptimizerPlan(spec, elements); }
+
+    @Override public LrnPlan lrn(LrnSpec spec) { return new CpuLrnPlan(require(spec), pool.threads(), pool::run); }
+
+    /** Single-threaded: AlexNet's dropouts are 32 x 4096 values, a fraction of a millisecond. */
+    @Override public DropoutPlan dropout(long elements, float p) { return new CpuDropoutPlan(elements, p); }
 
     /**
      * A general SGEMM planned for products up to maxM x maxN x maxK, split over this backend's
