@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Test;
  * against their scalar twins on AlexNet's dropout input (batch 32 x 4096) and a larger tensor,
  * after checking they agree bit for bit. Prints the medians; asserts nothing about time.
  */
+/** Prints timings, asserts none: excluded from the default run (tag "timing"); see bench/README.md. */
+@org.junit.jupiter.api.Tag("timing")
 class CpuDropoutTimingTest {
     @Test void vectorAgainstScalar() {
         for (int n : new int[] {1 << 22, 32 * 4096}) {   // the big one first: it warms the JIT up

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Test;
  * primitives (forward and use-dst-for-backward) against it on LeNet's C1 output and prints both,
  * after checking they agree. Asserts nothing about time.
  */
+/** Prints timings, asserts none: excluded from the default run (tag "timing"); see bench/README.md. */
+@org.junit.jupiter.api.Tag("timing")
 class DnnlEltwiseTimingTest {
 
     /** oneDNN eltwise over a flat (n) tensor: relu, tanh, logistic; no scaled tanh in oneDNN. */

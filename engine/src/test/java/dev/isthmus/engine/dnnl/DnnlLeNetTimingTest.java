@@ -8,6 +8,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** Prints oneDNN's chosen layouts and the times of LeNet-5's convolutions at batch 64; asserts nothing. */
+/** Prints timings, asserts none: excluded from the default run (tag "timing"); see bench/README.md. */
+@org.junit.jupiter.api.Tag("timing")
 class DnnlLeNetTimingTest {
     @Test
     void printLayoutsAndTimes() {

@@ -18,6 +18,8 @@ import org.junit.jupiter.api.Test;
  * shapes at batch 32 (training forward, then backward), after checking they agree. Prints the
  * medians; asserts nothing about time.
  */
+/** Prints timings, asserts none: excluded from the default run (tag "timing"); see bench/README.md. */
+@org.junit.jupiter.api.Tag("timing")
 class DnnlLrnTimingTest {
     private static final int WARMUP = 1, RUNS = 5;
 
