@@ -17,8 +17,7 @@ public final class Backends {
             case REFERENCE -> new ReferenceBackend();
             case SIMD -> new SimdBackend();
             case OPENCL -> new dev.isthmus.engine.opencl.OpenClBackend();
-            case CUDA -> throw new UnsupportedOperationException(
-                    "backend " + kind.cliName() + " is not available in this build yet; use dnnl or reference");
+            case CUDA -> new dev.isthmus.engine.cuda.CudaBackend();
         };
     }
 }

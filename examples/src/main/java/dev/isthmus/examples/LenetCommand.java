@@ -20,6 +20,7 @@ import dev.isthmus.nn.Sequential;
 import dev.isthmus.nn.Trainer;
 import dev.isthmus.nn.TrainingDivergedException;
 import dev.isthmus.nn.data.BatchLoader;
+import dev.isthmus.nn.data.Distortions;
 import dev.isthmus.nn.data.ImageDataset;
 import dev.isthmus.nn.data.Mnist;
 import dev.isthmus.nn.data.MnistLocator;
@@ -40,7 +41,7 @@ final class LenetCommand implements Command {
 
     enum OptimizerName { SGD, RMSPROP, ADAM }
 
-    static final String DEFAULT_EPOCHS = "20", DEFAULT_BATCH = "32", DEFAULT_VALIDATION = "5000";
+    static final String DEFAULT_EPOCHS = "20", DEFAULT_BATCH = "32", DEFAULT_VALIDATION = "0";
 
     private final Args.Spec spec = new Args.Spec()
             .description("Trains LeNet-5 (LeCun et al. 1998) on the 60,000 MNIST training digits and reports the error on\n"
@@ -48,28 +49,34 @@ final class LenetCommand implements Command {
                     + "confusion.txt and summary.txt into --out. 'eval' reports the test error of a saved model.")
             .action("train", "train a model (the default)")
             .action("eval", "evaluate a checkpoint on the test set")
+            .action("show", "LeNet-5 in action: feature maps, C1 kernels, invariance to shifts, rotations, scale, noise")
             .flag("epochs", "N", DEFAULT_EPOCHS, "epochs to train").onlyFor("train")
             .flag("batch", "N", DEFAULT_BATCH, "mini-batch size")
-            .flag("lr", "X", null, "learning rate (default: 0.02 for sgd, 0.001 for rmsprop and adam)").onlyFor("train")
+            .flag("lr", "X", null, "learning rate (default: 0.05 for sgd, 0.001 for rmsprop and adam)").onlyFor("train")
             .flag("optimizer", "NAME", "sgd", "sgd (momentum 0.9), rmsprop or adam").onlyFor("train")
             .flag("momentum", "X", "0.9", "SGD momentum").onlyFor("train")
-            .flag("weight-decay", "X", "0", "L2 weight decay").onlyFor("train")
+            .flag("weight-decay", "X", "0.0005", "L2 weight decay").onlyFor("train")
             .flag("lr-decay", "X", "0.7", "multiply the learning rate by X after every --lr-step epochs").onlyFor("train")
             .flag("lr-step", "N", "2", "epochs between learning-rate decays").onlyFor("train")
-            .flag("validation", "N", DEFAULT_VALIDATION, "training digits held out for validation and early stopping (0: none)").onlyFor("train")
+            .flag("validation", "N", DEFAULT_VALIDATION, "training digits held out for validation and early stopping (0: train on all 60,000)").onlyFor("train")
             .flag("patience", "N", "0", "stop after N epochs without a better validation error, keeping the best weights (0: never)").onlyFor("train")
             .flag("variant", "NAME", "classic", "classic (scaled tanh, average pooling) or relu (ReLU, max pooling)").onlyFor("train")
             .flag("backend", "NAME", "dnnl", "dnnl, simd or reference")
             .flag("seed", "N", "1", "seed of initialisation, shuffling and the validation split").onlyFor("train")
             .flag("data", "DIR", null, "folder with the MNIST IDX files (else $ISTHMUS_DATA, the cache, or npm)")
-            .flag("out", "DIR", null, "output folder (default runs/lenet-<timestamp>)").onlyFor("train")
+            .flag("out", "DIR", null, "output folder (default runs/lenet-<timestamp>; for show <checkpoint folder>/show)").onlyFor("train", "show")
             .flag("resume", "FILE", null, "continue training from a checkpoint written by an earlier run").onlyFor("train")
             .flag("limit", "N", null, "train on the first N training digits only (quick checks)").onlyFor("train")
-            .flag("checkpoint", "FILE", null, "the model to evaluate").onlyFor("eval")
+            .bool("distort", "augment the training digits with random affine and elastic distortions (Simard et al. 2003)").onlyFor("train")
+            .flag("checkpoint", "FILE", null, "the model to evaluate or show").onlyFor("eval", "show")
+            .flag("digits", "LIST", null, "show the first test digit of each class listed, e.g. 3,8 (default 0,...,9)").onlyFor("show")
+            .flag("indices", "LIST", null, "show these test digits by index, e.g. 0,17").onlyFor("show")
             .example("lenet")
             .example("lenet --epochs 5 --optimizer adam --out runs/adam")
             .example("lenet --variant relu --backend simd")
-            .example("lenet eval --checkpoint runs/lenet-20261127-101500/model.safetensors");
+            .example("lenet --distort --epochs 60")
+            .example("lenet eval --checkpoint runs/lenet-20261127-101500/model.safetensors")
+            .example("lenet show --checkpoint runs/lenet-20261127-101500/model.safetensors --digits 3,8");
 
     @Override public String name() { return "lenet"; }
 
@@ -80,6 +87,7 @@ final class LenetCommand implements Command {
     @Override public int run(Args args, PrintStream out) throws Exception {
         return switch (args.action()) {
             case "eval" -> evaluate(args, out);
+            case "show" -> LenetShow.run(args, out);
             default -> train(args, out);
         };
     }
@@ -88,13 +96,16 @@ final class LenetCommand implements Command {
         int epochs = args.positiveInt("epochs");
         int batch = args.positiveInt("batch");
         OptimizerName optName = args.choice("optimizer", OptimizerName.values());
-        float lr = args.has("lr") ? args.floatInRange("lr", 1e-7f, 10f) : (optName == OptimizerName.SGD ? 0.02f : 0.001f);
+        float lr = args.has("lr") ? args.floatInRange("lr", 1e-7f, 10f) : (optName == OptimizerName.SGD ? 0.05f : 0.001f);
         float momentum = args.floatInRange("momentum", 0f, 0.999f);
         float weightDecay = args.floatInRange("weight-decay", 0f, 1f);
         float lrDecay = args.floatInRange("lr-decay", 0.001f, 1f);
         int lrStep = args.positiveInt("lr-step");
         int validation = args.intInRange("validation", 0, 50_000);
         int patience = args.intInRange("patience", 0, 1000);
+        if (patience > 0 && validation == 0) {
+            throw new Args.UsageError("--patience needs a validation split: give --validation N (for example 5000)");
+        }
         Variant variant = args.choice("variant", Variant.values());
         BackendKind kind = args.choice("backend", BackendKind.values());
         long seed = args.intInRange("seed", 0, Integer.MAX_VALUE);
@@ -129,7 +140,8 @@ final class LenetCommand implements Command {
             config.put("patience", patience);
             config.put("seed", seed);
             config.put("train_digits", split.train().length);
-            config.put("augmentation", "none");
+            Distortions distortions = args.bool("distort") ? Distortions.mnist() : null;
+            config.put("augmentation", distortions == null ? "none" : distortions.describe());
             if (resume != null) config.put("resumed_from", resume.toString());
             RunReport report = new RunReport(outDir, config);
             out.printf(Locale.ROOT, "LeNet-5 (%s, %,d parameters) on %s; %d training, %d validation, %d test digits%n",
@@ -140,7 +152,7 @@ final class LenetCommand implements Command {
 
             try (Optimizer optimizer = optimizer(optName, model, lr, momentum, weightDecay);
                  Trainer trainer = new Trainer(model, optimizer, Progress.onStderr());
-                 BatchLoader loader = new BatchLoader(train, split.train(), batch, seed, true, true, null)) {
+                 BatchLoader loader = new BatchLoader(train, split.train(), batch, seed, true, true, distortions)) {
                 int start = 0;
                 if (resume != null) {
                     Map<String, String> meta = Checkpoint.load(resume, model, optimizer);

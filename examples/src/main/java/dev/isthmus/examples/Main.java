@@ -17,6 +17,9 @@ public final class Main {
     /** Every subcommand, in the order {@code isthmus help} lists them. Add a new one here. */
     static final List<Command> COMMANDS = List.of(
             new LenetCommand(),
+            new AlexnetCommand(),
+            new ShapesCommand(),
+            new ConvolveCommand(),
             new InfoCommand());
 
     public static void main(String[] argv) {

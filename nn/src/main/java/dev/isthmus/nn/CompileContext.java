@@ -15,6 +15,8 @@ import java.util.List;
  */
 public final class CompileContext {
     private final Backend backend;
+    private final long seed;
+    private final int index;
     private final int batch;
     private final Shape input;
     private final Shape output;
@@ -23,9 +25,11 @@ public final class CompileContext {
     private final GradientSink gradients;
     private final List<AutoCloseable> owned;
 
-    CompileContext(Backend backend, int batch, Shape input, Shape output, boolean training,
+    CompileContext(Backend backend, long seed, int index, int batch, Shape input, Shape output, boolean training,
                    List<Parameter> parameters, GradientSink gradients, List<AutoCloseable> owned) {
         this.backend = backend;
+        this.seed = seed;
+        this.index = index;
         this.batch = batch;
         this.input = input;
         this.output = output;
@@ -36,6 +40,12 @@ public final class CompileContext {
     }
 
     public Backend backend() { return backend; }
+
+    /** The seed the model was compiled with; layers with randomness per step ({@link Dropout}) derive theirs from it. */
+    public long seed() { return seed; }
+
+    /** This layer's position in its model, from 0. */
+    public int index() { return index; }
 
     public int batch() { return batch; }
 

@@ -81,6 +81,9 @@ public final class Conv2d extends AbstractLayer {
         return Shape.of(outChannels, s.outHeight(), s.outWidth());
     }
 
+    /** Forward FLOPs for one sample of shape {@code input} (multiply-adds times two, {@link Conv2dSpec#flops}). */
+    long flops(Shape input) { return spec(1, input).flops(); }
+
     @Override public List<ParameterSlot> parameterSlots(Shape input) {
         int fanIn = inChannels / groups * kernelSize * kernelSize;
         int fanOut = outChannels / groups * kernelSize * kernelSize;

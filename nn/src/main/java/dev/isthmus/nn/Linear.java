@@ -49,6 +49,9 @@ public final class Linear extends AbstractLayer {
         return Shape.of(outFeatures);
     }
 
+    /** Forward FLOPs for one sample: 2 * in * out. */
+    long flops() { return 2L * inFeatures * outFeatures; }
+
     @Override public List<ParameterSlot> parameterSlots(Shape input) {
         List<ParameterSlot> slots = new ArrayList<>();
         slots.add(new ParameterSlot("weight", Shape.of(outFeatures, inFeatures), inFeatures, outFeatures, weightInit));

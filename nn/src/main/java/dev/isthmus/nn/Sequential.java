@@ -88,7 +88,7 @@ public final class Sequential implements AutoCloseable {
         Shape in = input;
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
-            var ctx = new CompileContext(backend, batch, in, shapes.get(i), compiledForTraining,
+            var ctx = new CompileContext(backend, seed, i, batch, in, shapes.get(i), compiledForTraining,
                     perLayer.get(i), gradients, owned);
             l.compile(ctx);
             in = shapes.get(i);
@@ -145,15 +145,34 @@ public final class Sequential implements AutoCloseable {
 
     /** Runs every layer on {@code input} (N, C, H, W) and returns the last layer's output buffer. */
     public Tensor forward(Tensor input) {
+        return forwardTo(input, layers.size() - 1);
+    }
+
+    /**
+     * Runs layers 0 .. {@code last} on {@code input} and returns layer {@code last}'s output buffer
+     * (N, output...): an intermediate representation, such as AlexNet's 4096 fc7 features.
+     * The buffer is the layer's own and is overwritten by the next forward.
+     */
+    public Tensor forwardTo(Tensor input, int last) {
         requireCompiled();
         Shape expected = inputShape.prepend(batch);
         if (!input.shape().equals(expected)) {
             throw new IllegalArgumentException("model input has shape " + input.shape() + ", expected " + expected
                     + " (batch " + batch + " of " + inputShape + ")");
         }
+        if (last < 0 || last >= layers.size()) {
+            throw new IllegalArgumentException("layer index " + last + " is outside [0, " + layers.size() + ")");
+        }
         Tensor x = input;
-        for (Layer l : layers) x = l.forward(x, training);
+        for (int i = 0; i <= last; i++) x = layers.get(i).forward(x, training);
         return x;
+    }
+
+    /** The index of the layer called {@code name}; throws listing the names when there is none. */
+    public int indexOf(String name) {
+        for (int i = 0; i < layers.size(); i++) if (layers.get(i).name().equals(name)) return i;
+        throw new IllegalArgumentException("no layer '" + name + "'; the model has "
+                + layers.stream().map(Layer::name).toList());
     }
 
     /** Back-propagates {@code diffOutput} (the gradient of the loss w.r.t. the last output); gradients accumulate. */

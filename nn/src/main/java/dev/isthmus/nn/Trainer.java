@@ -9,10 +9,12 @@ import dev.isthmus.nn.data.ImageDataset;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.function.Supplier;
 
 /**
  * Trains a classifier: epochs of shuffled mini-batches through forward, loss, backward and
- * an optimizer step, with a progress bar, evaluation (loss, top-1 and top-5 error), a
+ * an optimizer step, with a progress bar, evaluation (loss, top-1 and top-5 error) of an
+ * in-memory {@link ImageDataset} or of a {@link BatchLoader} (image folders, ten crops), a
  * learning-rate schedule, early stopping on validation error that keeps the best weights,
  * and a callback after each epoch (metrics files, checkpoints).
  *
@@ -22,8 +24,8 @@ import java.lang.foreign.ValueLayout;
  */
 public final class Trainer implements AutoCloseable {
     /** What one epoch did. Errors are fractions; NaN where not measured. */
-    public record EpochStats(int epoch, double trainLoss, double trainError,
-                             double validationLoss, double validationError,
+    public record EpochStats(int epoch, double trainLoss, double trainError, double trainTop5Error,
+                             double validationLoss, double validationError, double validationTop5Error,
                              double testLoss, double testError, double testTop5Error,
                              double seconds, double imagesPerSecond, float lr, boolean best) {}
 
@@ -75,7 +77,10 @@ public final class Trainer implements AutoCloseable {
         this.stagingLabels = stagingArena.allocate((long) batch * Integer.BYTES, 64);
     }
 
-    /** One epoch of training over {@code loader} (which must drop the last short batch). Returns {loss, error}. */
+    /**
+     * One epoch of training over {@code loader} (which must drop the last short batch). Returns
+     * {loss, top-1 error, top-5 error} of the training-mode forwards (errors NaN on devices).
+     */
     public double[] trainEpoch(BatchLoader loader, int epoch, int epochs) {
         if (loader.batchSize() != batch) {
             throw new IllegalArgumentException("loader batch " + loader.batchSize() + " differs from the model's " + batch);
@@ -84,9 +89,10 @@ public final class Trainer implements AutoCloseable {
         int total = loader.batchesPerEpoch();
         progress.start(String.format("epoch %d/%d", epoch, epochs), total);
         double lossSum = 0;
-        long wrong = 0, seen = 0;
+        long wrong = 0, wrong5 = 0, seen = 0;
         int done = 0;
         for (BatchLoader.Batch b : loader.epoch(epoch - 1)) {
+            if (b.views() != 1) throw new IllegalArgumentException("a training loader gives one view per sample, got " + b.views());
             if (b.size() != batch) continue;   // a short last batch: the plans are for full batches
             input.copyFromHost(b.images());
             labels.copyFromHost(b.labels());
@@ -97,33 +103,40 @@ public final class Trainer implements AutoCloseable {
             model.backward(loss.backward());
             optimizer.step();
             lossSum += l;
-            wrong += countWrong(logits, b.labels());
+            long w = countWrong(logits, b.labels());
+            wrong += w & 0xFFFF_FFFFL;
+            wrong5 += w >>> 32;
             seen += batch;
             done++;
             progress.update(done, seen, lossSum / done);
         }
         progress.finish();
-        return new double[] {lossSum / Math.max(1, done), seen == 0 ? Double.NaN : (double) wrong / seen};
+        boolean host = model.backend().device().isHost();
+        return new double[] {lossSum / Math.max(1, done),
+                seen == 0 || !host ? Double.NaN : (double) wrong / seen,
+                seen == 0 || !host ? Double.NaN : (double) wrong5 / seen};
     }
 
-    /** Top-1 mistakes in a batch, read straight from host logits (no copy); 0 on devices. */
+    /**
+     * Top-1 and top-5 mistakes in a batch, read straight from host logits (no copy), packed as
+     * top5 << 32 | top1 so that nothing is allocated; 0 on devices. Ties rank as in {@link Metrics}.
+     */
     private long countWrong(Tensor logits, MemorySegment labelSegment) {
         if (!logits.device().isHost()) return 0;
         MemorySegment s = logits.segment();
-        long wrong = 0;
+        long wrong = 0, wrong5 = 0;
         for (int n = 0; n < batch; n++) {
-            int best = 0;
-            float max = s.getAtIndex(ValueLayout.JAVA_FLOAT, (long) n * classes);
-            for (int k = 1; k < classes; k++) {
+            int label = labelSegment.getAtIndex(ValueLayout.JAVA_INT, n);
+            float truth = s.getAtIndex(ValueLayout.JAVA_FLOAT, (long) n * classes + label);
+            int higher = 0;   // classes ranked above the true one
+            for (int k = 0; k < classes; k++) {
                 float v = s.getAtIndex(ValueLayout.JAVA_FLOAT, (long) n * classes + k);
-                if (v > max) {
-                    max = v;
-                    best = k;
-                }
+                if (v > truth || (v == truth && k < label)) higher++;
             }
-            if (best != labelSegment.getAtIndex(ValueLayout.JAVA_INT, n)) wrong++;
+            if (higher >= 1) wrong++;
+            if (higher >= 5) wrong5++;
         }
-        return wrong;
+        return wrong5 << 32 | wrong;
     }
 
     /**
@@ -151,6 +164,59 @@ public final class Trainer implements AutoCloseable {
         return metrics;
     }
 
+    /**
+     * Evaluates the model in inference mode on one pass over {@code loader} (for example an
+     * {@link dev.isthmus.nn.data.ImageFolder#loader} of centre crops, not shuffled, keeping its
+     * short last batch); loader batches need not match the model's batch. When a sample has
+     * V > 1 views (ten crops) its prediction is the average of the V softmax distributions, as
+     * in Krizhevsky et al. 2012; Metrics then sees log of that average, so its loss is the
+     * cross-entropy of the averaged distribution.
+     */
+    public Metrics evaluate(BatchLoader loader) {
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        long imageBytes = model.inputShape().elements() * Float.BYTES;
+        Metrics metrics = new Metrics(classes, loader.batchesPerEpoch() * loader.batchSize());
+        float[] all = null;                         // (B*V, K) logits of one loader batch
+        float[] logits = null;                      // (N, K) of one forward
+        float[] averaged = new float[classes];      // (K) log of the mean softmax over views
+        double[] probs = new double[classes];
+        for (BatchLoader.Batch b : loader.epoch(0)) {
+            int views = b.views(), images = b.size() * views;
+            if (b.images().byteSize() != images * imageBytes) {
+                throw new IllegalArgumentException("loader images of " + b.images().byteSize() / Math.max(1, images)
+                        + " bytes each do not fit the model's input " + model.inputShape() + " (" + imageBytes + " bytes)");
+            }
+            if (all == null) all = new float[loader.batchSize() * views * classes];
+            for (int start = 0; start < images; start += batch) {
+                int n = Math.min(batch, images - start);
+                if (n < batch) stagingImages.fill((byte) 0);
+                MemorySegment.copy(b.images(), start * imageBytes, stagingImages, 0, n * imageBytes);
+                input.copyFromHost(stagingImages);
+                logits = copyLogits(model.forward(input), logits);
+                System.arraycopy(logits, 0, all, start * classes, n * classes);
+            }
+            for (int j = 0; j < b.size(); j++) {
+                if (views == 1) {
+                    metrics.add(all, j * classes, b.label(j));
+                    continue;
+                }
+                java.util.Arrays.fill(probs, 0);
+                for (int v = 0; v < views; v++) {
+                    int row = (j * views + v) * classes;
+                    double max = Double.NEGATIVE_INFINITY, sum = 0;
+                    for (int k = 0; k < classes; k++) max = Math.max(max, all[row + k]);
+                    for (int k = 0; k < classes; k++) sum += Math.exp(all[row + k] - max);
+                    for (int k = 0; k < classes; k++) probs[k] += Math.exp(all[row + k] - max) / sum / views;
+                }
+                for (int k = 0; k < classes; k++) averaged[k] = (float) Math.log(Math.max(probs[k], Double.MIN_NORMAL));
+                metrics.add(averaged, 0, b.label(j));
+            }
+        }
+        if (wasTraining) model.train();
+        return metrics;
+    }
+
     private static float[] copyLogits(Tensor out, float[] reuse) {
         if (!out.device().isHost()) return out.toFloatArray();
         float[] a = reuse != null ? reuse : new float[Math.toIntExact(out.elements())];
@@ -168,6 +234,18 @@ public final class Trainer implements AutoCloseable {
     public java.util.List<EpochStats> fit(BatchLoader trainLoader, ImageDataset trainData, int[] validation,
                                           ImageDataset test, Options options, int startEpoch,
                                           EpochListener listener) throws Exception {
+        return fit(trainLoader, validation.length > 0 ? () -> evaluate(trainData, validation) : null,
+                test != null ? () -> evaluate(test, test.indices()) : null, options, startEpoch, listener);
+    }
+
+    /**
+     * {@link #fit(BatchLoader, ImageDataset, int[], ImageDataset, Options, int, EpochListener)} with
+     * the evaluations given as functions (null: none), for data that is not an {@link ImageDataset}:
+     * {@code () -> trainer.evaluate(validationLoader)} over an image folder's centre crops.
+     */
+    public java.util.List<EpochStats> fit(BatchLoader trainLoader, Supplier<Metrics> validation,
+                                          Supplier<Metrics> test, Options options, int startEpoch,
+                                          EpochListener listener) throws Exception {
         var history = new java.util.ArrayList<EpochStats>();
         double bestError = Double.POSITIVE_INFINITY;
         int sinceBest = 0;
@@ -176,9 +254,9 @@ public final class Trainer implements AutoCloseable {
             float lr = optimizer.lr();
             double[] train = trainEpoch(trainLoader, epoch, options.epochs());
             double seconds = (System.nanoTime() - t0) / 1e9;
-            Metrics val = validation.length > 0 ? evaluate(trainData, validation) : null;
+            Metrics val = validation != null ? validation.get() : null;
             boolean last = epoch == options.epochs();
-            Metrics tst = test != null && (options.testEveryEpoch() || last) ? evaluate(test, test.indices()) : null;
+            Metrics tst = test != null && (options.testEveryEpoch() || last) ? test.get() : null;
             double valError = val == null ? Double.NaN : val.top1Error();
             boolean best = val != null && valError < bestError;
             if (best) {
@@ -189,8 +267,8 @@ public final class Trainer implements AutoCloseable {
                 sinceBest++;
             }
             long images = (long) trainLoader.batchesPerEpoch() * batch;
-            var stats = new EpochStats(epoch, train[0], train[1],
-                    val == null ? Double.NaN : val.loss(), valError,
+            var stats = new EpochStats(epoch, train[0], train[1], train[2],
+                    val == null ? Double.NaN : val.loss(), valError, val == null ? Double.NaN : val.top5Error(),
                     tst == null ? Double.NaN : tst.loss(), tst == null ? Double.NaN : tst.top1Error(),
                     tst == null ? Double.NaN : tst.top5Error(),
                     seconds, images / seconds, lr, best);

@@ -1,0 +1,57 @@
+package dev.isthmus.bench;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+
+/**
+ * Runs {@link LeNetBenchmark} through JMH and prints one row per benchmark and batch: time per
+ * step, images per second (batch / time), and, when run with {@code -prof gc}, the heap bytes
+ * allocated per step ({@code gc.alloc.rate.norm}).
+ *
+ * <pre>
+ *   java -cp bench/target/benchmarks.jar dev.isthmus.bench.LeNetReport -f 1 -wi 3 -w 1s -i 5 -r 1s -prof gc
+ * </pre>
+ */
+public final class LeNetReport {
+    private LeNetReport() {}
+
+    public static void main(String[] args) throws Exception {
+        Collection<RunResult> results = Reports.run(args, LeNetBenchmark.class);
+        if (results == null) return;
+        List<RunResult> rows = new ArrayList<>(results.stream()
+                .filter(r -> r.getParams().getBenchmark().startsWith(LeNetBenchmark.class.getName() + "."))
+                .toList());
+        rows.sort(Comparator.<RunResult, String>comparing(r -> method(r)).reversed()
+                .thenComparing(r -> r.getParams().getParam("backend"))
+                .thenComparingInt(LeNetReport::batch));
+
+        System.out.println();
+        Reports.printMachine(System.out);
+        System.out.printf(Locale.ROOT, "%-10s %6s %-9s %11s %7s %12s %14s%n",
+                "benchmark", "batch", "backend", "us/op", "±%", "images/s", "alloc B/op");
+        for (RunResult r : rows) {
+            double seconds = Reports.secondsPerOp(r.getPrimaryResult());
+            Result<?> alloc = Reports.secondary(r, "gc.alloc.rate.norm");
+            System.out.printf(Locale.ROOT, "%-10s %6d %-9s %11.1f %7.1f %12.0f %14s%n",
+                    method(r), batch(r), r.getParams().getParam("backend"), seconds * 1e6,
+                    100 * Reports.relativeError(r.getPrimaryResult()), batch(r) / seconds,
+                    alloc == null ? "(-prof gc)" : String.format(Locale.ROOT, "%.1f", alloc.getScore()));
+        }
+    }
+
+    private static String method(RunResult r) {
+        String b = r.getParams().getBenchmark();
+        return b.substring(b.lastIndexOf('.') + 1);
+    }
+
+    private static int batch(RunResult r) {
+        String b = r.getParams().getParam("batch");
+        return b == null ? LeNetBenchmark.TRAIN_BATCH : Integer.parseInt(b);
+    }
+}

@@ -1,0 +1,109 @@
+package dev.isthmus.engine.cuda;
+
+import dev.isthmus.engine.Checks;
+import dev.isthmus.engine.DType;
+import dev.isthmus.engine.Pool2dPlan;
+import dev.isthmus.engine.Pool2dSpec;
+import dev.isthmus.engine.Shape;
+import dev.isthmus.engine.Tensor;
+import dev.isthmus.engine.Window;
+
+/**
+ * Max and average pooling (pool.cu): one thread per dst value forward, one per src value backward
+ * (a gather over the covering windows). Semantics and workspace format as
+ * {@code ReferencePool2dPlan}: max pooling keeps, per dst value, the int32 index {@code ih IW + iw}
+ * of its first maximum within the input plane, 4 bytes per dst element; a workspace view must
+ * start at a multiple of 4 bytes. The twin of the opencl backend's plan.
+ *
+ * <pre>
+ *   src (N, C, IH, IW)   dst (N, C, OH, OW)
+ * </pre>
+ */
+final class CudaPool2dPlan extends CudaPlan implements Pool2dPlan {
+    private final Pool2dSpec spec;
+    private final Shape srcShape, dstShape;
+    private final long workspaceBytes;
+    private final boolean max;
+    private final Cu.Kernel forward, backward;
+
+    CudaPool2dPlan(CudaBackend backend, Pool2dSpec spec) {
+        super(backend, "cuda " + spec);
+        this.spec = spec;
+        srcShape = spec.srcShape();
+        dstShape = spec.dstShape();
+        max = spec.kind() == Pool2dSpec.Kind.MAX;
+        workspaceBytes = max ? 4 * dstShape.elements() : 0;
+        if (srcShape.elements() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": tensors over 2^31 elements are not supported by the cuda backend");
+        }
+        Window w = spec.window();
+        int[] geometry = {spec.batch() * spec.channels(), spec.inHeight(), spec.inWidth(), spec.outHeight(), spec.outWidth(),
+                w.kernelHeight(), w.kernelWidth(), w.strideHeight(), w.strideWidth(), w.padTop(), w.padLeft(),
+                spec.kind() == Pool2dSpec.Kind.AVG_EXCLUDE_PADDING ? 1 : 0};
+        try {
+            if (max) {
+                forward = kernel("pool", "pool_max_forward", 4).ints(3, geometry);
+                backward = kernel("pool", "pool_max_backward", 4).ints(3, geometry);
+            } else {
+                forward = kernel("pool", "pool_avg_forward", 3).ints(2, geometry);
+                backward = kernel("pool", "pool_avg_backward", 3).ints(2, geometry);
+            }
+            forward.range(dstShape.elements(), CudaBackend.GROUP);
+            backward.range(srcShape.elements(), CudaBackend.GROUP);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    @Override public Pool2dSpec spec() { return spec; }
+
+    @Override public long workspaceBytes() { return workspaceBytes; }
+
+    @Override public void forwardTraining(Tensor dst, Tensor workspace, Tensor src) {
+        checkWorkspace(workspace);
+        forward(dst, src, workspace);
+    }
+
+    @Override public void forwardInference(Tensor dst, Tensor src) {
+        forward(dst, src, null);
+    }
+
+    private void forward(Tensor dst, Tensor src, Tensor workspace) {
+        Checks.tensor(op, "dst", dst, dstShape, DType.F32);
+        Checks.tensor(op, "src", src, srcShape, DType.F32);
+        synchronized (backend.lock()) {
+            checkOpen();
+            backend.tensor(forward, 0, op, "dst", dst);
+            int next = 1;
+            if (max) {
+                if (workspace != null) backend.intWorkspace(forward, 1, op, "workspace", workspace);
+                else forward.pointer(1, 0);
+                next = 2;
+            }
+            backend.tensor(forward, next, op, "src", src);
+            launch(forward);
+        }
+    }
+
+    @Override public void backward(Tensor diffSrc, Tensor diffDst, Tensor workspace) {
+        Checks.tensor(op, "diffSrc", diffSrc, srcShape, DType.F32);
+        Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
+        checkWorkspace(workspace);
+        synchronized (backend.lock()) {
+            checkOpen();
+            backend.tensor(backward, 0, op, "diffSrc", diffSrc);
+            backend.tensor(backward, 1, op, "diffDst", diffDst);
+            if (max) backend.intWorkspace(backward, 2, op, "workspace", workspace);
+            launch(backward);
+        }
+    }
+
+    private void checkWorkspace(Tensor workspace) {
+        if (workspaceBytes > 0) {
+            Checks.workspace(op, "workspace", workspace, workspaceBytes);
+        } else if (workspace != null) {
+            throw new IllegalArgumentException(op + ": average pooling takes no workspace, got " + workspace.shape());
+        }
+    }
+}

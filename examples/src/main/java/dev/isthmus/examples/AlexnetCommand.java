@@ -1,0 +1,392 @@
+// `isthmus alexnet`: trains AlexNet (Krizhevsky et al. 2012) on an image folder, evaluates a
+// checkpoint with centre or ten crops, or finds the training images nearest to a query in the
+// 4096-d fc7 feature space (the paper's figure 4). `--synthetic` generates a small Shapes folder
+// so that the whole pipeline runs anywhere in minutes, at full 227x227 resolution.
+package dev.isthmus.examples;
+
+import dev.isthmus.engine.Backend;
+import dev.isthmus.engine.BackendKind;
+import dev.isthmus.engine.Backends;
+import dev.isthmus.engine.Shape;
+import dev.isthmus.nn.AlexNet;
+import dev.isthmus.nn.Checkpoint;
+import dev.isthmus.nn.LrSchedule;
+import dev.isthmus.nn.Metrics;
+import dev.isthmus.nn.ModelSummary;
+import dev.isthmus.nn.Progress;
+import dev.isthmus.nn.SGD;
+import dev.isthmus.nn.Sequential;
+import dev.isthmus.nn.Trainer;
+import dev.isthmus.nn.TrainingDivergedException;
+import dev.isthmus.nn.data.BatchLoader;
+import dev.isthmus.nn.data.ImageDataset;
+import dev.isthmus.nn.data.ImageFolder;
+import dev.isthmus.nn.data.RgbPca;
+import dev.isthmus.nn.data.Shapes;
+import dev.isthmus.nn.io.Safetensors;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/** Trains, evaluates or queries AlexNet on an image folder. */
+final class AlexnetCommand implements Command {
+    enum Variant { PAPER, MODERN }
+
+    /** Synthetic data: classes, and the side the images are generated and stored at (the paper's 256). */
+    static final int SYNTHETIC_CLASSES = 10, STORED_SIDE = ImageFolder.DEFAULT_SIZE;
+
+    private final Args.Spec spec = new Args.Spec()
+            .description("AlexNet (Krizhevsky, Sutskever, Hinton 2012) on an image folder (DIR/<class>/<image>, as torchvision's\n"
+                    + "ImageFolder): images resized to a shorter side of 256, random 227x227 crops (224 for --variant modern)\n"
+                    + "with mirroring and the paper's PCA colour shift, the mean subtracted; SGD with momentum and weight\n"
+                    + "decay; the learning rate divided by 10 when the validation error stops improving. Per epoch: top-1\n"
+                    + "and top-5 error on training and validation images, images/s; writes model.safetensors, metrics.json,\n"
+                    + "curves.png, confusion.txt and summary.txt into --out. --synthetic generates a 10-class Shapes folder\n"
+                    + "instead (see 'isthmus shapes'). 'eval' scores a checkpoint on a folder; 'similar' shows the training\n"
+                    + "images whose fc7 features (4096, after ReLU) are nearest to a query image's (the paper's figure 4).")
+            .action("train", "train a model (the default)")
+            .action("eval", "evaluate a checkpoint on an image folder")
+            .action("similar", "the images of --data nearest to --query in fc7 feature space")
+            .flag("data", "DIR", null, "image folder, one subfolder per class (train: unless --synthetic)")
+            .flag("val", "DIR", null, "validation image folder with the same classes (default: hold out --val-fraction of --data)").onlyFor("train")
+            .flag("val-fraction", "X", "0.1", "fraction of each class held out for validation when --val is not given").onlyFor("train")
+            .bool("synthetic", "train on a generated 10-class Shapes folder (in a temporary folder, deleted afterwards)").onlyFor("train")
+            .flag("per-class", "N", "80", "images per class of --synthetic").onlyFor("train")
+            .flag("variant", "NAME", "paper", "paper (227x227, LRN, two-group convolutions, N(0, 0.01) init) or modern (torchvision's)").onlyFor("train")
+            .flag("epochs", "N", "10", "epochs to train").onlyFor("train")
+            .flag("batch", "N", "32", "mini-batch size (the paper's 128 needs memory and time; any size >= 1 works)")
+            .flag("lr", "X", "0.01", "learning rate").onlyFor("train")
+            .flag("momentum", "X", "0.9", "SGD momentum").onlyFor("train")
+            .flag("weight-decay", "X", "0.0005", "L2 weight decay").onlyFor("train")
+            .flag("lr-patience", "N", "1", "epochs without a better validation error before the learning rate is divided by 10").onlyFor("train")
+            .flag("backend", "NAME", "dnnl", "dnnl, simd, opencl or reference")
+            .flag("seed", "N", "1", "seed of initialisation, dropout, shuffling, crops and the validation split").onlyFor("train")
+            .flag("out", "DIR", null, "output folder (train: default runs/alexnet-<timestamp>; similar: the checkpoint's folder)").onlyFor("train", "similar")
+            .flag("resume", "FILE", null, "continue training from a checkpoint written by an earlier run").onlyFor("train")
+            .bool("ten-crop", "also evaluate with the paper's ten crops (corners, centre, mirrored), averaging the softmax").onlyFor("train", "eval")
+            .bool("summary", "print the per-layer table (1000 classes) of --variant and exit").onlyFor("train")
+            .flag("checkpoint", "FILE", null, "the model to use").onlyFor("eval", "similar")
+            .flag("query", "IMAGE", null, "the query image (any JPEG or PNG)").onlyFor("similar")
+            .flag("neighbours", "N", "6", "how many nearest images to show").onlyFor("similar")
+            .example("alexnet --synthetic --epochs 5")
+            .example("alexnet --summary --variant modern")
+            .example("alexnet --data ~/imagenet-subset --epochs 30 --batch 128 --ten-crop")
+            .example("alexnet eval --checkpoint runs/alexnet-20261127-101500/model.safetensors --data data/shapes --ten-crop")
+            .example("alexnet similar --checkpoint runs/alexnet-20261127-101500/model.safetensors --data data/shapes --query q.png");
+
+    @Override public String name() { return "alexnet"; }
+
+    @Override public String summary() { return "train AlexNet on an image folder (or --synthetic shapes); eval; fc7 nearest neighbours"; }
+
+    @Override public Args.Spec spec() { return spec; }
+
+    @Override public int run(Args args, PrintStream out) throws Exception {
+        return switch (args.action()) {
+            case "eval" -> evaluate(args, out);
+            case "similar" -> SimilarImages.run(args, out);
+            default -> args.bool("summary") ? summary(args, out) : train(args, out);
+        };
+    }
+
+    static Sequential model(Variant variant, int classes) {
+        return variant == Variant.PAPER ? AlexNet.paper(classes) : AlexNet.modern(classes);
+    }
+
+    static int crop(Variant variant) { return variant == Variant.PAPER ? AlexNet.PAPER_SIZE : AlexNet.MODERN_SIZE; }
+
+    static Variant variant(String name) {
+        return name.equals("modern") ? Variant.MODERN : Variant.PAPER;
+    }
+
+    private int summary(Args args, PrintStream out) {
+        Variant variant = args.choice("variant", Variant.values());
+        int side = crop(variant);
+        out.printf(Locale.ROOT, "AlexNet (%s), 1000 classes, input (3, %d, %d)%n", args.string("variant"), side, side);
+        out.print(ModelSummary.of(model(variant, 1000), Shape.of(3, side, side)).table());
+        return 0;
+    }
+
+    private int train(Args args, PrintStream out) throws Exception {
+        int epochs = args.positiveInt("epochs");
+        int batch = args.positiveInt("batch");
+        float lr = args.floatInRange("lr", 1e-7f, 10f);
+        float momentum = args.floatInRange("momentum", 0f, 0.999f);
+        float weightDecay = args.floatInRange("weight-decay", 0f, 1f);
+        int lrPatience = args.intInRange("lr-patience", 0, 1000);
+        BackendKind kind = args.choice("backend", BackendKind.values());
+        long seed = args.intInRange("seed", 0, Integer.MAX_VALUE);
+        boolean synthetic = args.bool("synthetic");
+        if (synthetic == args.has("data")) {
+            throw new Args.UsageError(synthetic ? "give either --data or --synthetic, not both" : "give --data DIR (an image folder) or --synthetic");
+        }
+        if (args.has("val") && args.has("val-fraction")) throw new Args.UsageError("give either --val or --val-fraction, not both");
+        if (args.has("per-class") && !synthetic) throw new Args.UsageError("--per-class applies only with --synthetic");
+        Path dataDir = synthetic ? null : args.existingFolder("data");
+        Path valDir = args.has("val") ? args.existingFolder("val") : null;
+        double valFraction = args.floatInRange("val-fraction", 0f, 0.9f);
+        int perClass = args.intInRange("per-class", 2, 9999);
+        Path resume = args.has("resume") ? args.existingFile("resume") : null;
+        Variant variant = args.choice("variant", Variant.values());
+        if (resume != null) {
+            String saved = metadata(resume).getOrDefault("variant", "paper");
+            if (args.has("variant") && !saved.equals(args.string("variant"))) {
+                throw new Args.UsageError("--resume: the checkpoint is AlexNet " + saved + ", not --variant " + args.string("variant"));
+            }
+            variant = variant(saved);
+        }
+        String variantName = Args.cliName(variant);
+        int side = crop(variant);
+        Path outDir = args.has("out") ? args.path("out")
+                : Path.of("runs", "alexnet-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+
+        long t0 = System.nanoTime();
+        Path generated = null;
+        Thread cleanup = null;   // deletes the generated folder when the run is interrupted (Ctrl-C)
+        try {
+            if (synthetic) {
+                generated = Files.createTempDirectory("isthmus-shapes-");
+                Path folder = generated;
+                cleanup = new Thread(() -> deleteTree(folder), "isthmus-cleanup");
+                Runtime.getRuntime().addShutdownHook(cleanup);
+                long g0 = System.nanoTime();
+                Shapes.write(generated, SYNTHETIC_CLASSES, perClass, STORED_SIDE, seed);
+                out.printf(Locale.ROOT, "generated %d classes x %d Shapes images of %dx%d in %s (%.1f s)%n", SYNTHETIC_CLASSES,
+                        perClass, STORED_SIDE, STORED_SIDE, generated, (System.nanoTime() - g0) / 1e9);
+                dataDir = generated;
+            }
+            int threads = Math.min(4, Runtime.getRuntime().availableProcessors());
+            try (ImageFolder data = ImageFolder.load(dataDir, STORED_SIDE, threads);
+                 ImageFolder val = valDir == null ? null : ImageFolder.load(valDir, STORED_SIDE, threads);
+                 Backend backend = Backends.create(kind);
+                 Sequential model = model(variant, data.classes().size())) {
+                if (data.classes().size() < 2) throw new Args.UsageError("--data: need at least 2 class folders, found " + data.classes());
+                if (val != null && !val.classes().equals(data.classes())) {
+                    throw new Args.UsageError("--val: its classes " + val.classes() + " differ from --data's " + data.classes());
+                }
+                ImageDataset.Split split = val == null ? data.split(valFraction, seed)
+                        : new ImageDataset.Split(data.indices(), val.indices());
+                ImageFolder valFolder = val == null ? data : val;
+                int[] trainIdx = split.train(), valIdx = split.validation();
+                if (trainIdx.length < batch) {
+                    throw new Args.UsageError("--batch " + batch + " exceeds the " + trainIdx.length + " training images");
+                }
+                float[] mean = data.mean(trainIdx);
+                RgbPca pca = data.pca(trainIdx, 1000, seed);
+                model.compile(backend, batch, Shape.of(3, side, side), Sequential.Mode.TRAIN, seed);
+
+                Map<String, Object> config = new LinkedHashMap<>();
+                config.put("model", "AlexNet " + variantName);
+                config.put("parameters", model.parameters().count());
+                config.put("backend", backend.describe());
+                config.put("data", synthetic ? "synthetic Shapes, " + SYNTHETIC_CLASSES + " x " + perClass : dataDir.toString());
+                config.put("classes", data.classes());
+                config.put("train_images", trainIdx.length);
+                config.put("validation_images", valIdx.length);
+                config.put("input", List.of(3, side, side));
+                config.put("epochs", epochs);
+                config.put("batch", batch);
+                config.put("lr", (double) lr);
+                config.put("momentum", (double) momentum);
+                config.put("weight_decay", (double) weightDecay);
+                LrSchedule schedule = LrSchedule.reduceOnPlateau(0.1f, lrPatience, 1e-6f);
+                config.put("lr_schedule", schedule.describe());
+                config.put("seed", seed);
+                config.put("mean_rgb", new double[] {mean[0], mean[1], mean[2]});
+                config.put("augmentation", "random " + side + " crops of " + STORED_SIDE + ", mirroring, PCA colour shift (std 0.1)");
+                if (resume != null) config.put("resumed_from", resume.toString());
+                RunReport report = new RunReport(outDir, config);
+                out.printf(Locale.ROOT, "AlexNet %s (%,d parameters) on %s%n", variantName, model.parameters().count(), backend.describe());
+                out.printf(Locale.ROOT, "%d classes; %d training, %d validation images; input %dx%d; batch %d, lr %s, momentum %s, weight decay %s%n",
+                        data.classes().size(), trainIdx.length, valIdx.length, side, side, batch, lr, momentum, weightDecay);
+                out.println("writing to " + outDir);
+
+                var trainT = ImageFolder.Transform.train(side, mean, pca);
+                var centre = ImageFolder.Transform.center(side, mean);
+                Map<String, String> meta = new LinkedHashMap<>();
+                meta.put("model", "AlexNet");
+                meta.put("variant", variantName);
+                meta.put("classes", String.join(",", data.classes()));
+                meta.put("mean", mean[0] + "," + mean[1] + "," + mean[2]);
+                meta.put("seed", Long.toString(seed));
+                List<Map<String, Object>> top5 = new ArrayList<>();
+                try (SGD sgd = new SGD(model.parameters(), lr, momentum, weightDecay, false);
+                     Trainer trainer = new Trainer(model, sgd, Progress.onStderr());
+                     BatchLoader loader = data.loader(trainIdx, batch, seed, trainT, true, true);
+                     BatchLoader valLoader = valIdx.length == 0 ? null : valFolder.loader(valIdx, batch, 0, centre, false, false)) {
+                    int start = 0;
+                    if (resume != null) {
+                        Map<String, String> saved = Checkpoint.load(resume, model, sgd);
+                        start = Integer.parseInt(saved.getOrDefault("epoch", "0"));
+                        if (saved.containsKey(Checkpoint.LR)) sgd.setLr(Float.parseFloat(saved.get(Checkpoint.LR)));
+                        out.printf("resumed from %s after epoch %d (lr %s)%n", resume, start, sgd.lr());
+                        if (start >= epochs) throw new Args.UsageError("--resume: the checkpoint is already at epoch " + start + " of --epochs " + epochs);
+                    }
+                    Path checkpoint = report.file("model.safetensors");
+                    var options = new Trainer.Options(epochs, 0, schedule, false);
+                    try {
+                        trainer.fit(loader, valLoader == null ? null : () -> trainer.evaluate(valLoader), null, options, start, stats -> {
+                            report.add(stats);
+                            out.println(epochLine(stats, epochs));
+                            Map<String, Object> e = new LinkedHashMap<>();
+                            e.put("epoch", stats.epoch());
+                            e.put("train_top5_error", finite(stats.trainTop5Error()));
+                            e.put("validation_top5_error", finite(stats.validationTop5Error()));
+                            top5.add(e);
+                            meta.put("epoch", Integer.toString(stats.epoch()));
+                            Checkpoint.save(checkpoint, model, sgd, meta);
+                            report.writeMetrics(Map.of("top5", top5));
+                            report.writeCurves("AlexNet " + variantName);
+                        });
+                    } catch (TrainingDivergedException e) {
+                        throw new IllegalStateException(e.getMessage() + (Files.exists(checkpoint)
+                                ? "; the last good checkpoint is " + checkpoint : "")
+                                + " (a smaller --lr may help)", e);
+                    }
+                    Map<String, Object> result = new LinkedHashMap<>();
+                    result.put("top5", top5);
+                    List<String> lines = new ArrayList<>();
+                    if (valLoader != null) {
+                        Metrics m = trainer.evaluate(valLoader);
+                        lines.add(resultLine("centre crop", m));
+                        result.put("validation_error", m.top1Error());
+                        result.put("validation_top5_error", m.top5Error());
+                        report.writeText("confusion.txt", "validation images, rows are true classes, columns predictions: "
+                                + classList(data.classes()) + "\n\n" + m.confusionText());
+                        if (args.bool("ten-crop")) {
+                            try (BatchLoader ten = tenCropLoader(valFolder, valIdx, batch, mean, side)) {
+                                Metrics t = trainer.evaluate(ten);
+                                lines.add(resultLine("ten crops", t));
+                                result.put("validation_ten_crop_error", t.top1Error());
+                                result.put("validation_ten_crop_top5_error", t.top5Error());
+                            }
+                        }
+                    }
+                    double seconds = (System.nanoTime() - t0) / 1e9;
+                    result.put("total_seconds", seconds);
+                    report.writeMetrics(result);
+                    report.writeCurves("AlexNet " + variantName);
+                    lines.add(String.format(Locale.ROOT, "%d epochs in %.0f s", report.epochs().size(), seconds));
+                    report.writeText("summary.txt", String.join("\n", lines) + "\n"
+                            + "files: metrics.json model.safetensors curves.png confusion.txt\n");
+                    lines.forEach(out::println);
+                    out.println("wrote " + report.folder());
+                }
+            }
+        } finally {
+            if (generated != null) {
+                deleteTree(generated);
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            }
+        }
+        return 0;
+    }
+
+    private int evaluate(Args args, PrintStream out) throws Exception {
+        Path file = args.existingFile("checkpoint");
+        Path dataDir = args.existingFolder("data");
+        int batch = args.positiveInt("batch");
+        BackendKind kind = args.choice("backend", BackendKind.values());
+        Checkpointed saved = Checkpointed.read(file);
+        try (ImageFolder data = ImageFolder.load(dataDir, STORED_SIDE, Math.min(4, Runtime.getRuntime().availableProcessors()));
+             Backend backend = Backends.create(kind);
+             Sequential model = model(saved.variant(), saved.classes(data).size())) {
+            int side = crop(saved.variant());
+            model.compile(backend, batch, Shape.of(3, side, side), Sequential.Mode.INFERENCE, 0);
+            Checkpoint.load(file, model, null);
+            int[] all = data.indices();
+            try (Trainer evaluator = new Trainer(model, null, Progress.silent());
+                 BatchLoader centre = data.loader(all, batch, 0, ImageFolder.Transform.center(side, saved.mean()), false, false)) {
+                out.printf(Locale.ROOT, "%s (AlexNet %s) on %s, %d images%n", file, Args.cliName(saved.variant()), dataDir, all.length);
+                out.println(resultLine("centre crop", evaluator.evaluate(centre)));
+                if (args.bool("ten-crop")) {
+                    try (BatchLoader ten = tenCropLoader(data, all, batch, saved.mean(), side)) {
+                        out.println(resultLine("ten crops", evaluator.evaluate(ten)));
+                    }
+                }
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Ten views per sample: a loader batch of lcm(batch, 10) / 10 samples fills whole model
+     * batches (32 -> 16 samples, 160 crops, 5 forwards).
+     */
+    static BatchLoader tenCropLoader(ImageFolder folder, int[] indices, int batch, float[] mean, int side) {
+        int samples = batch / gcd(batch, 10);
+        return folder.loader(indices, samples, 0, ImageFolder.Transform.tenCrop(side, mean), false, false);
+    }
+
+    private static int gcd(int a, int b) { return b == 0 ? a : gcd(b, a % b); }
+
+    /** The per-epoch line: loss, top-1 and top-5 error on training and validation images, learning rate, speed. */
+    static String epochLine(Trainer.EpochStats s, int total) {
+        return String.format(Locale.ROOT,
+                "epoch %2d/%d  loss %.4f  train top-1 %s top-5 %s  val top-1 %s top-5 %s  lr %.4g  %5.1f s  %,6.1f img/s%s",
+                s.epoch(), total, s.trainLoss(), RunReport.percent(s.trainError()), RunReport.percent(s.trainTop5Error()),
+                RunReport.percent(s.validationError()), RunReport.percent(s.validationTop5Error()),
+                s.lr(), s.seconds(), s.imagesPerSecond(), s.best() ? "  *" : "");
+    }
+
+    static String resultLine(String what, Metrics m) {
+        return String.format(Locale.ROOT, "validation, %s: top-1 error %.2f%% (%d of %d), top-5 error %.2f%%, loss %.4f",
+                what, 100 * m.top1Error(), m.top1Wrong(), m.count(), 100 * m.top5Error(), m.loss());
+    }
+
+    private static String classList(List<String> classes) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < classes.size(); i++) s.append(i == 0 ? "" : ", ").append(i).append(' ').append(classes.get(i));
+        return s.toString();
+    }
+
+    private static Object finite(double v) { return Double.isFinite(v) ? v : null; }
+
+    static Map<String, String> metadata(Path checkpoint) throws IOException {
+        try (Safetensors st = Safetensors.read(checkpoint)) {
+            return Map.copyOf(st.metadata());
+        }
+    }
+
+    /** What a checkpoint written by the train action says about itself. */
+    record Checkpointed(Path file, Variant variant, List<String> classNames, float[] mean) {
+        static Checkpointed read(Path file) throws IOException {
+            Map<String, String> meta = metadata(file);
+            if (!"AlexNet".equals(meta.get("model"))) {
+                throw new Args.UsageError("--checkpoint: " + file + " is not an AlexNet checkpoint written by 'isthmus alexnet' (model: "
+                        + meta.getOrDefault("model", "none") + ")");
+            }
+            String[] m = meta.getOrDefault("mean", "0,0,0").split(",");
+            float[] mean = {Float.parseFloat(m[0]), Float.parseFloat(m[1]), Float.parseFloat(m[2])};
+            List<String> names = meta.containsKey("classes") ? List.of(meta.get("classes").split(",")) : null;
+            return new Checkpointed(file, AlexnetCommand.variant(meta.getOrDefault("variant", "paper")), names, mean);
+        }
+
+        /** The checkpoint's class names, which must be the folder's (the folder's when the checkpoint has none). */
+        List<String> classes(ImageFolder data) {
+            if (classNames == null) return data.classes();
+            if (!classNames.equals(data.classes())) {
+                throw new Args.UsageError("--data: its classes " + data.classes() + " differ from the checkpoint's " + classNames);
+            }
+            return classNames;
+        }
+    }
+
+    static void deleteTree(Path root) {
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            System.err.println("isthmus alexnet: could not delete " + root + ": " + e.getMessage());
+        }
+    }
+}
