@@ -41,6 +41,7 @@ done
     || die "the engine tests jar has no dev/isthmus/engine/cuda/CudaOpsTest.class: rebuild it (mvn -DskipTests package keeps test classes)"
 
 mkdir -p "$WORK"
+rm -rf "$WORK/out"   # an earlier check's output, which would travel along
 rm -rf "$WORK/lib" && mkdir -p "$WORK/lib" && cp "${jars[@]}" "$WORK/lib/"
 
 if ! ls "$WORK"/junit/junit-platform-console-standalone-"$JUNIT_CONSOLE_VERSION".jar >/dev/null 2>&1; then
@@ -56,7 +57,9 @@ for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte 
 done
 
 if (( WITH_JDK )); then
-    if [[ ! -f "$WORK/jdk.tar.xz" || "$JAVA_HOME/release" -nt "$WORK/jdk.tar.xz" || "${BASH_SOURCE[0]}" -nt "$WORK/jdk.tar.xz" ]]; then
+    # Re-jlink only when the JDK or the module list changed (the stamp records both).
+    stamp="$("$JAVA_HOME/bin/java" -version 2>&1 | head -1); $MODULES"
+    if [[ ! -f "$WORK/jdk.tar.xz" || "$(cat "$WORK/jdk.stamp" 2>/dev/null)" != "$stamp" ]]; then
         echo "prepare.sh: jlink $MODULES into $ROOT/.jdk, then packing it (xz takes a few minutes)" >&2
         rm -rf "$ROOT/.jdk"
         # Uncompressed modules (no --compress) pack smaller under xz than zip-compressed ones.
@@ -64,9 +67,10 @@ if (( WITH_JDK )); then
             --strip-native-debug-symbols=exclude-debuginfo-files --output "$ROOT/.jdk"
         tar -cf - -C "$ROOT" .jdk | xz -T0 -6 > "$WORK/jdk.tar.xz.tmp"
         mv "$WORK/jdk.tar.xz.tmp" "$WORK/jdk.tar.xz"
+        echo "$stamp" > "$WORK/jdk.stamp"
     fi
 else
-    rm -f "$WORK/jdk.tar.xz"
+    rm -f "$WORK/jdk.tar.xz" "$WORK/jdk.stamp"
 fi
 
 du -sh "$WORK"/* | sed 's/^/  /'
