@@ -55,7 +55,7 @@ final class AlexnetCommand implements Command {
                     + "curves.png, confusion.txt and summary.txt into --out. --synthetic generates a 10-class Shapes folder\n"
                     + "instead (see 'isthmus shapes'). 'eval' scores a checkpoint on a folder; 'similar' shows the training\n"
                     + "images whose fc7 features (4096, after ReLU) are nearest to a query image's (the paper's figure 4).")
-            .action("train", "train a model (the default)")
+            .action("train", "train a model")
             .action("eval", "evaluate a checkpoint on an image folder")
             .action("similar", "the images of --data nearest to --query in fc7 feature space")
             .flag("data", "DIR", null, "image folder, one subfolder per class (train: unless --synthetic)")

@@ -122,7 +122,7 @@ final class ConvolveCommand implements Command {
             .flag("image", "FILE", null, "a PNG or JPEG to convolve instead of the built-in pictures (converted to grey in [0, 1])")
             .flag("kernel", "FILE", null, "a kernel to apply instead of the lecture's: rows of whitespace-separated numbers ('#' comments)")
             .flag("padding", "MODE", "both", "valid (no padding), same (zero padding to keep HxW) or both")
-            .flag("backend", "NAME", "dnnl", "dnnl, simd or reference")
+            .flag("backend", "NAME", "dnnl", "dnnl (oneDNN), simd (Vector API), reference (scalar), opencl or cuda")
             .flag("digit", "N", "0", "the MNIST test digit shown with the built-in scene (its index)")
             .flag("data", "DIR", null, "folder with the MNIST IDX files (else $ISTHMUS_DATA, the cache, or npm)")
             .flag("out", "DIR", null, "output folder (default runs/convolve-<timestamp>)")

@@ -47,7 +47,7 @@ final class LenetCommand implements Command {
             .description("Trains LeNet-5 (LeCun et al. 1998) on the 60,000 MNIST training digits and reports the error on\n"
                     + "the 10,000 test digits. Writes metrics.json, model.safetensors, curves.png, misclassified.png,\n"
                     + "confusion.txt and summary.txt into --out. 'eval' reports the test error of a saved model.")
-            .action("train", "train a model (the default)")
+            .action("train", "train a model")
             .action("eval", "evaluate a checkpoint on the test set")
             .action("show", "LeNet-5 in action: feature maps, C1 kernels, invariance to shifts, rotations, scale, noise")
             .flag("epochs", "N", DEFAULT_EPOCHS, "epochs to train").onlyFor("train")
@@ -61,7 +61,7 @@ final class LenetCommand implements Command {
             .flag("validation", "N", DEFAULT_VALIDATION, "training digits held out for validation and early stopping (0: train on all 60,000)").onlyFor("train")
             .flag("patience", "N", "0", "stop after N epochs without a better validation error, keeping the best weights (0: never)").onlyFor("train")
             .flag("variant", "NAME", "classic", "classic (scaled tanh, average pooling) or relu (ReLU, max pooling)").onlyFor("train")
-            .flag("backend", "NAME", "dnnl", "dnnl, simd or reference")
+            .flag("backend", "NAME", "dnnl", "dnnl (oneDNN), simd (Vector API), reference (scalar), opencl or cuda")
             .flag("seed", "N", "1", "seed of initialisation, shuffling and the validation split").onlyFor("train")
             .flag("data", "DIR", null, "folder with the MNIST IDX files (else $ISTHMUS_DATA, the cache, or npm)")
             .flag("out", "DIR", null, "output folder (default runs/lenet-<timestamp>; for show <checkpoint folder>/show)").onlyFor("train", "show")

@@ -20,7 +20,8 @@ public final class Main {
             new AlexnetCommand(),
             new ShapesCommand(),
             new ConvolveCommand(),
-            new InfoCommand());
+            new InfoCommand(),
+            new BenchCommand());
 
     public static void main(String[] argv) {
         boolean debug = "1".equals(System.getenv("ISTHMUS_DEBUG"));
