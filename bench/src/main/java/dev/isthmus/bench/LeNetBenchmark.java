@@ -38,8 +38,8 @@ import dev.isthmus.nn.Sequential;
  * <p>Checked in {@code @Setup}, before anything is measured: the training loss is finite and
  * falls over {@value #CHECK_STEPS} steps, and those steps' losses and parameter changes match
  * the reference backend's from the same initial parameters; inference logits match the
- * reference backend's. The data are
- * random, so the loss says nothing about learning digits (the nn tests do that on MNIST).
+ * reference backend's. The data are random, so the loss says nothing about learning digits
+ * (the nn tests do that on MNIST).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)

@@ -54,7 +54,11 @@ final class AlexnetCommand implements Command {
                     + "and top-5 error on training and validation images, images/s; writes model.safetensors, metrics.json,\n"
                     + "curves.png, confusion.txt and summary.txt into --out. --synthetic generates a 10-class Shapes folder\n"
                     + "instead (see 'isthmus shapes'). 'eval' scores a checkpoint on a folder; 'similar' shows the training\n"
-                    + "images whose fc7 features (4096, after ReLU) are nearest to a query image's (the paper's figure 4).")
+                    + "images whose fc7 features (4096, after ReLU) are nearest to a query image's (the paper's figure 4).\n"
+                    + "The paper's recipe (N(0, 0.01) weights with biases 1, raw pixels, lr 0.01) is tuned for 1000 classes and\n"
+                    + "batch 128: with 10 classes one step moves every logit by about lr x |fc7|^2 x 0.1, about 8 at lr 0.01, and\n"
+                    + "training diverges or stalls at chance. So --synthetic defaults to --init he --input unit --lr 0.01\n"
+                    + "--warmup 20 --lr-patience 3, which learns within a few epochs; give the flags to change any of them.")
             .action("train", "train a model")
             .action("eval", "evaluate a checkpoint on an image folder")
             .action("similar", "the images of --data nearest to --query in fc7 feature space")
@@ -66,10 +70,16 @@ final class AlexnetCommand implements Command {
             .flag("variant", "NAME", "paper", "paper (227x227, LRN, two-group convolutions, N(0, 0.01) init) or modern (torchvision's)").onlyFor("train")
             .flag("epochs", "N", "10", "epochs to train").onlyFor("train")
             .flag("batch", "N", "32", "mini-batch size (the paper's 128 needs memory and time; any size >= 1 works)")
+            .flag("init", "NAME", null, "weights: 'variant' (the paper's N(0, 0.01) with biases 1; PyTorch's default for modern) or 'he'\n"
+                    + "(He normal, biases 0; the logit layer N(0, 0.01)); default he with --synthetic, else variant").onlyFor("train")
+            .flag("input", "NAME", null, "input scale: 'raw' (pixels 0..255 minus the mean, the paper's) or 'unit' (also divided by the\n"
+                    + "pixel std, as torchvision); default raw for --variant paper on --data, else unit").onlyFor("train")
             .flag("lr", "X", "0.01", "learning rate").onlyFor("train")
+            .flag("warmup", "N", null, "steps over which the learning rate rises linearly to --lr (default 20 with --synthetic, else 0)").onlyFor("train")
             .flag("momentum", "X", "0.9", "SGD momentum").onlyFor("train")
             .flag("weight-decay", "X", "0.0005", "L2 weight decay").onlyFor("train")
-            .flag("lr-patience", "N", "1", "epochs without a better validation error before the learning rate is divided by 10").onlyFor("train")
+            .flag("lr-patience", "N", null, "epochs without a better validation error before the learning rate is divided by 10\n"
+                    + "(default 3 with --synthetic, else 1)").onlyFor("train")
             .flag("backend", "NAME", "dnnl", "dnnl, simd, opencl or reference")
             .flag("seed", "N", "1", "seed of initialisation, dropout, shuffling, crops and the validation split").onlyFor("train")
             .flag("out", "DIR", null, "output folder (train: default runs/alexnet-<timestamp>; similar: the checkpoint's folder)").onlyFor("train", "similar")
@@ -123,10 +133,12 @@ final class AlexnetCommand implements Command {
         float lr = args.floatInRange("lr", 1e-7f, 10f);
         float momentum = args.floatInRange("momentum", 0f, 0.999f);
         float weightDecay = args.floatInRange("weight-decay", 0f, 1f);
-        int lrPatience = args.intInRange("lr-patience", 0, 1000);
         BackendKind kind = args.choice("backend", BackendKind.values());
         long seed = args.intInRange("seed", 0, Integer.MAX_VALUE);
         boolean synthetic = args.bool("synthetic");
+        int lrPatience = args.has("lr-patience") ? args.intInRange("lr-patience", 0, 1000) : synthetic ? 3 : 1;
+        int warmup = args.has("warmup") ? args.intInRange("warmup", 0, 1_000_000) : synthetic ? 20 : 0;
+        boolean heInit = args.has("init") ? oneOf(args, "init", "variant", "he").equals("he") : synthetic;
         if (synthetic == args.has("data")) {
             throw new Args.UsageError(synthetic ? "give either --data or --synthetic, not both" : "give --data DIR (an image folder) or --synthetic");
         }
@@ -145,6 +157,8 @@ final class AlexnetCommand implements Command {
             }
             variant = variant(saved);
         }
+        boolean unitInput = args.has("input") ? oneOf(args, "input", "raw", "unit").equals("unit")
+                : synthetic || variant == Variant.MODERN;
         String variantName = Args.cliName(variant);
         int side = crop(variant);
         Path outDir = args.has("out") ? args.path("out")
@@ -169,7 +183,8 @@ final class AlexnetCommand implements Command {
             try (ImageFolder data = ImageFolder.load(dataDir, STORED_SIDE, threads);
                  ImageFolder val = valDir == null ? null : ImageFolder.load(valDir, STORED_SIDE, threads);
                  Backend backend = Backends.create(kind);
-                 Sequential model = model(variant, data.classes().size())) {
+                 Sequential model = heInit ? AlexNet.heInit(model(variant, data.classes().size()))
+                         : model(variant, data.classes().size())) {
                 if (data.classes().size() < 2) throw new Args.UsageError("--data: need at least 2 class folders, found " + data.classes());
                 if (val != null && !val.classes().equals(data.classes())) {
                     throw new Args.UsageError("--val: its classes " + val.classes() + " differ from --data's " + data.classes());
@@ -182,6 +197,7 @@ final class AlexnetCommand implements Command {
                     throw new Args.UsageError("--batch " + batch + " exceeds the " + trainIdx.length + " training images");
                 }
                 float[] mean = data.mean(trainIdx);
+                float scale = unitInput ? 1f / data.std(trainIdx, mean) : 1f;
                 RgbPca pca = data.pca(trainIdx, 1000, seed);
                 model.compile(backend, batch, Shape.of(3, side, side), Sequential.Mode.TRAIN, seed);
 
@@ -196,7 +212,10 @@ final class AlexnetCommand implements Command {
                 config.put("input", List.of(3, side, side));
                 config.put("epochs", epochs);
                 config.put("batch", batch);
+                config.put("init", heInit ? "he" : "variant");
+                config.put("input_scale", (double) scale);
                 config.put("lr", (double) lr);
+                config.put("warmup_steps", warmup);
                 config.put("momentum", (double) momentum);
                 config.put("weight_decay", (double) weightDecay);
                 LrSchedule schedule = LrSchedule.reduceOnPlateau(0.1f, lrPatience, 1e-6f);
@@ -207,17 +226,20 @@ final class AlexnetCommand implements Command {
                 if (resume != null) config.put("resumed_from", resume.toString());
                 RunReport report = new RunReport(outDir, config);
                 out.printf(Locale.ROOT, "AlexNet %s (%,d parameters) on %s%n", variantName, model.parameters().count(), backend.describe());
-                out.printf(Locale.ROOT, "%d classes; %d training, %d validation images; input %dx%d; batch %d, lr %s, momentum %s, weight decay %s%n",
-                        data.classes().size(), trainIdx.length, valIdx.length, side, side, batch, lr, momentum, weightDecay);
+                out.printf(Locale.ROOT, "%d classes; %d training, %d validation images; input %dx%d, (pixel - mean) x %.4g; %s init;"
+                        + " batch %d, lr %s (warm-up %d steps), momentum %s, weight decay %s%n",
+                        data.classes().size(), trainIdx.length, valIdx.length, side, side, scale, heInit ? "He" : variantName + "'s",
+                        batch, lr, warmup, momentum, weightDecay);
                 out.println("writing to " + outDir);
 
-                var trainT = ImageFolder.Transform.train(side, mean, pca);
-                var centre = ImageFolder.Transform.center(side, mean);
+                var trainT = ImageFolder.Transform.train(side, mean, pca, scale);
+                var centre = ImageFolder.Transform.center(side, mean, scale);
                 Map<String, String> meta = new LinkedHashMap<>();
                 meta.put("model", "AlexNet");
                 meta.put("variant", variantName);
                 meta.put("classes", String.join(",", data.classes()));
                 meta.put("mean", mean[0] + "," + mean[1] + "," + mean[2]);
+                meta.put("scale", Float.toString(scale));
                 meta.put("seed", Long.toString(seed));
                 List<Map<String, Object>> top5 = new ArrayList<>();
                 try (SGD sgd = new SGD(model.parameters(), lr, momentum, weightDecay, false);
@@ -233,7 +255,7 @@ final class AlexnetCommand implements Command {
                         if (start >= epochs) throw new Args.UsageError("--resume: the checkpoint is already at epoch " + start + " of --epochs " + epochs);
                     }
                     Path checkpoint = report.file("model.safetensors");
-                    var options = new Trainer.Options(epochs, 0, schedule, false);
+                    var options = new Trainer.Options(epochs, 0, schedule, false, warmup);
                     try {
                         trainer.fit(loader, valLoader == null ? null : () -> trainer.evaluate(valLoader), null, options, start, stats -> {
                             report.add(stats);
@@ -264,7 +286,7 @@ final class AlexnetCommand implements Command {
                         report.writeText("confusion.txt", "validation images, rows are true classes, columns predictions: "
                                 + classList(data.classes()) + "\n\n" + m.confusionText());
                         if (args.bool("ten-crop")) {
-                            try (BatchLoader ten = tenCropLoader(valFolder, valIdx, batch, mean, side)) {
+                            try (BatchLoader ten = tenCropLoader(valFolder, valIdx, batch, mean, scale, side)) {
                                 Metrics t = trainer.evaluate(ten);
                                 lines.add(resultLine("ten crops", t));
                                 result.put("validation_ten_crop_error", t.top1Error());
@@ -306,11 +328,11 @@ final class AlexnetCommand implements Command {
             Checkpoint.load(file, model, null);
             int[] all = data.indices();
             try (Trainer evaluator = new Trainer(model, null, Progress.silent());
-                 BatchLoader centre = data.loader(all, batch, 0, ImageFolder.Transform.center(side, saved.mean()), false, false)) {
+                 BatchLoader centre = data.loader(all, batch, 0, ImageFolder.Transform.center(side, saved.mean(), saved.scale()), false, false)) {
                 out.printf(Locale.ROOT, "%s (AlexNet %s) on %s, %d images%n", file, Args.cliName(saved.variant()), dataDir, all.length);
                 out.println(resultLine("centre crop", evaluator.evaluate(centre)));
                 if (args.bool("ten-crop")) {
-                    try (BatchLoader ten = tenCropLoader(data, all, batch, saved.mean(), side)) {
+                    try (BatchLoader ten = tenCropLoader(data, all, batch, saved.mean(), saved.scale(), side)) {
                         out.println(resultLine("ten crops", evaluator.evaluate(ten)));
                     }
                 }
@@ -323,9 +345,17 @@ final class AlexnetCommand implements Command {
      * Ten views per sample: a loader batch of lcm(batch, 10) / 10 samples fills whole model
      * batches (32 -> 16 samples, 160 crops, 5 forwards).
      */
-    static BatchLoader tenCropLoader(ImageFolder folder, int[] indices, int batch, float[] mean, int side) {
+    static BatchLoader tenCropLoader(ImageFolder folder, int[] indices, int batch, float[] mean, float scale, int side) {
         int samples = batch / gcd(batch, 10);
-        return folder.loader(indices, samples, 0, ImageFolder.Transform.tenCrop(side, mean), false, false);
+        return folder.loader(indices, samples, 0, ImageFolder.Transform.tenCrop(side, mean, scale), false, false);
+    }
+
+    private static String oneOf(Args args, String flag, String... choices) {
+        String v = args.string(flag);
+        if (!List.of(choices).contains(v)) {
+            throw new Args.UsageError("--" + flag + ": expected one of " + List.of(choices) + ", got '" + v + "'");
+        }
+        return v;
     }
 
     private static int gcd(int a, int b) { return b == 0 ? a : gcd(b, a % b); }
@@ -359,7 +389,7 @@ final class AlexnetCommand implements Command {
     }
 
     /** What a checkpoint written by the train action says about itself. */
-    record Checkpointed(Path file, Variant variant, List<String> classNames, float[] mean) {
+    record Checkpointed(Path file, Variant variant, List<String> classNames, float[] mean, float scale) {
         static Checkpointed read(Path file) throws IOException {
             Map<String, String> meta = metadata(file);
             if (!"AlexNet".equals(meta.get("model"))) {
@@ -369,7 +399,8 @@ final class AlexnetCommand implements Command {
             String[] m = meta.getOrDefault("mean", "0,0,0").split(",");
             float[] mean = {Float.parseFloat(m[0]), Float.parseFloat(m[1]), Float.parseFloat(m[2])};
             List<String> names = meta.containsKey("classes") ? List.of(meta.get("classes").split(",")) : null;
-            return new Checkpointed(file, AlexnetCommand.variant(meta.getOrDefault("variant", "paper")), names, mean);
+            float scale = Float.parseFloat(meta.getOrDefault("scale", "1"));   // checkpoints from before --input: raw pixels
+            return new Checkpointed(file, AlexnetCommand.variant(meta.getOrDefault("variant", "paper")), names, mean, scale);
         }
 
         /** The checkpoint's class names, which must be the folder's (the folder's when the checkpoint has none). */

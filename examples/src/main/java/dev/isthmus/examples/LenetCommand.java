@@ -57,7 +57,7 @@ final class LenetCommand implements Command {
             .flag("momentum", "X", "0.9", "SGD momentum").onlyFor("train")
             .flag("weight-decay", "X", "0.0005", "L2 weight decay").onlyFor("train")
             .flag("lr-decay", "X", "0.7", "multiply the learning rate by X after every --lr-step epochs").onlyFor("train")
-            .flag("lr-step", "N", "2", "epochs between learning-rate decays").onlyFor("train")
+            .flag("lr-step", "N", null, "epochs between learning-rate decays (default: epochs/10, at least 1)").onlyFor("train")
             .flag("validation", "N", DEFAULT_VALIDATION, "training digits held out for validation and early stopping (0: train on all 60,000)").onlyFor("train")
             .flag("patience", "N", "0", "stop after N epochs without a better validation error, keeping the best weights (0: never)").onlyFor("train")
             .flag("variant", "NAME", "classic", "classic (scaled tanh, average pooling) or relu (ReLU, max pooling)").onlyFor("train")
@@ -100,7 +100,7 @@ final class LenetCommand implements Command {
         float momentum = args.floatInRange("momentum", 0f, 0.999f);
         float weightDecay = args.floatInRange("weight-decay", 0f, 1f);
         float lrDecay = args.floatInRange("lr-decay", 0.001f, 1f);
-        int lrStep = args.positiveInt("lr-step");
+        int lrStep = args.has("lr-step") ? args.positiveInt("lr-step") : Math.max(1, epochs / 10);
         int validation = args.intInRange("validation", 0, 50_000);
         int patience = args.intInRange("patience", 0, 1000);
         if (patience > 0 && validation == 0) {

@@ -58,7 +58,7 @@ final class SimilarImages {
                 Checkpoint.load(file, model, null);
                 int layer = AlexNet.featureLayer(model);
                 int dims = model.outputShapes().get(layer).dim(0);
-                var centre = ImageFolder.Transform.center(side, saved.mean());
+                var centre = ImageFolder.Transform.center(side, saved.mean(), saved.scale());
                 long imageBytes = 3L * side * side * Float.BYTES;
                 MemorySegment staging = arena.allocate(batch * imageBytes, 64);   // (batch, 3, side, side)
                 try (Tensor input = backend.allocate(Shape.of(batch, 3, side, side), DType.F32)) {

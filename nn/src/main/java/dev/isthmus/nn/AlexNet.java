@@ -89,6 +89,28 @@ public final class AlexNet {
     }
 
     /**
+     * Re-initialises {@code model} (an uncompiled AlexNet of either layout) for training from
+     * scratch on little data: He et al. 2015 normal weights, std sqrt(2 / fanIn), in every
+     * convolution and hidden linear layer, N(0, 0.01) in the last (logit) layer, all biases 0.
+     * Signals then keep about their scale through the ReLUs for unit-scale inputs (see
+     * {@code ImageFolder.std}), where N(0, 0.01) weights with biases 1 make the hidden layers
+     * nearly constant and PyTorch's uniform default shrinks them by about sqrt(6) per layer.
+     * Returns {@code model}.
+     */
+    public static Sequential heInit(Sequential model) {
+        Initializer he = Initializer.heNormal(), zero = Initializer.zeros();
+        Layer last = null;
+        for (Layer layer : model.layers()) {
+            if (layer instanceof Linear) last = layer;
+        }
+        for (Layer layer : model.layers()) {
+            if (layer instanceof Conv2d c) c.init(he, zero);
+            else if (layer instanceof Linear l) l.init(layer == last ? Initializer.normal(0.01) : he, zero);
+        }
+        return model;
+    }
+
+    /**
      * The index of the last hidden representation: the ReLU after fc7 (4096 features), whose
      * Euclidean neighbours the paper shows in its figure 4. For either layout.
      */

@@ -29,6 +29,7 @@ public final class Sequential implements AutoCloseable {
     private Backend backend;
     private int batch;
     private Shape inputShape;          // per sample
+    private Shape batchedInputShape;   // (N, input...)
     private final List<Shape> outputShapes = new ArrayList<>();
     private boolean compiledForTraining;
     private boolean training;
@@ -78,6 +79,7 @@ public final class Sequential implements AutoCloseable {
         this.backend = backend;
         this.batch = batch;
         this.inputShape = input;
+        this.batchedInputShape = input.prepend(batch);
         this.outputShapes.clear();
         this.outputShapes.addAll(shapes);
         this.compiledForTraining = mode == Mode.TRAIN;
@@ -155,7 +157,7 @@ public final class Sequential implements AutoCloseable {
      */
     public Tensor forwardTo(Tensor input, int last) {
         requireCompiled();
-        Shape expected = inputShape.prepend(batch);
+        Shape expected = batchedInputShape;   // computed at compile: forward allocates nothing
         if (!input.shape().equals(expected)) {
             throw new IllegalArgumentException("model input has shape " + input.shape() + ", expected " + expected
                     + " (batch " + batch + " of " + inputShape + ")");

@@ -40,11 +40,19 @@ public final class Trainer implements AutoCloseable {
      * @param patience  stop after this many epochs without a better validation error (0: never stop early)
      * @param schedule  the learning rate after each epoch
      * @param testEveryEpoch evaluate the test set after every epoch (for curves), else only at the end
+     * @param warmupSteps the learning rate rises linearly from lr / warmupSteps to lr over the
+     *                    optimizer's first warmupSteps steps (Goyal et al. 2017); 0 for none
      */
-    public record Options(int epochs, int patience, LrSchedule schedule, boolean testEveryEpoch) {
+    public record Options(int epochs, int patience, LrSchedule schedule, boolean testEveryEpoch, int warmupSteps) {
         public Options {
             if (epochs <= 0) throw new IllegalArgumentException("epochs must be > 0, got " + epochs);
             if (patience < 0) throw new IllegalArgumentException("patience must be >= 0, got " + patience);
+            if (warmupSteps < 0) throw new IllegalArgumentException("warmupSteps must be >= 0, got " + warmupSteps);
+        }
+
+        /** Without warm-up. */
+        public Options(int epochs, int patience, LrSchedule schedule, boolean testEveryEpoch) {
+            this(epochs, patience, schedule, testEveryEpoch, 0);
         }
     }
 
@@ -60,6 +68,7 @@ public final class Trainer implements AutoCloseable {
     private final MemorySegment stagingImages;   // host copy of one batch, for devices and evaluation
     private final MemorySegment stagingLabels;
     private float[] bestWeights;
+    private int warmupSteps;        // from the Options of fit
 
     public Trainer(Sequential model, Optimizer optimizer, Progress progress) {
         this.model = model;
@@ -91,6 +100,7 @@ public final class Trainer implements AutoCloseable {
         double lossSum = 0;
         long wrong = 0, wrong5 = 0, seen = 0;
         int done = 0;
+        float target = optimizer.lr();
         for (BatchLoader.Batch b : loader.epoch(epoch - 1)) {
             if (b.views() != 1) throw new IllegalArgumentException("a training loader gives one view per sample, got " + b.views());
             if (b.size() != batch) continue;   // a short last batch: the plans are for full batches
@@ -101,6 +111,9 @@ public final class Trainer implements AutoCloseable {
             if (!Float.isFinite(l)) throw new TrainingDivergedException(epoch, done + 1, l);
             optimizer.zeroGrad();
             model.backward(loss.backward());
+            long step = optimizer.steps();
+            if (step < warmupSteps) optimizer.setLr(target * (step + 1) / warmupSteps);
+            else if (step == warmupSteps) optimizer.setLr(target);
             optimizer.step();
             lossSum += l;
             long w = countWrong(logits, b.labels());
@@ -111,6 +124,7 @@ public final class Trainer implements AutoCloseable {
             progress.update(done, seen, lossSum / done);
         }
         progress.finish();
+        optimizer.setLr(target);
         boolean host = model.backend().device().isHost();
         return new double[] {lossSum / Math.max(1, done),
                 seen == 0 || !host ? Double.NaN : (double) wrong / seen,
@@ -249,6 +263,7 @@ public final class Trainer implements AutoCloseable {
         var history = new java.util.ArrayList<EpochStats>();
         double bestError = Double.POSITIVE_INFINITY;
         int sinceBest = 0;
+        warmupSteps = options.warmupSteps();
         for (int epoch = startEpoch + 1; epoch <= options.epochs(); epoch++) {
             long t0 = System.nanoTime();
             float lr = optimizer.lr();

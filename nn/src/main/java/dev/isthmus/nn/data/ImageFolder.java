@@ -97,6 +97,21 @@ public final class ImageFolder implements AutoCloseable {
             return new Transform(crop, Crop.RANDOM, mean, pca, pca == null ? 0 : 0.1, 1f);
         }
 
+        /** {@link #train} with the result multiplied by {@code scale} (1 / {@link ImageFolder#std} for unit variance). */
+        public static Transform train(int crop, float[] mean, RgbPca pca, float scale) {
+            return new Transform(crop, Crop.RANDOM, mean, pca, pca == null ? 0 : 0.1, scale);
+        }
+
+        /** {@link #center} with the result multiplied by {@code scale}. */
+        public static Transform center(int crop, float[] mean, float scale) {
+            return new Transform(crop, Crop.CENTER, mean, null, 0, scale);
+        }
+
+        /** {@link #tenCrop} with the result multiplied by {@code scale}. */
+        public static Transform tenCrop(int crop, float[] mean, float scale) {
+            return new Transform(crop, Crop.TEN, mean, null, 0, scale);
+        }
+
         /** Evaluation on the centre crop, mean subtracted. */
         public static Transform center(int crop, float[] mean) {
             return new Transform(crop, Crop.CENTER, mean, null, 0, 1f);
@@ -520,6 +535,35 @@ public final class ImageFolder implements AutoCloseable {
             throw new IllegalArgumentException("ImageFolder(" + root + "): the mean of no images");
         }
         return new float[] {(float) (sum[0] / count), (float) (sum[1] / count), (float) (sum[2] / count)};
+    }
+
+    /**
+     * The standard deviation of pixel values (0..255) around {@code mean} (from {@link #mean}),
+     * pooled over the three channels and the given images: 1 / std is the Transform scale that
+     * gives inputs of unit variance (torchvision's Normalize, with one std for all channels).
+     */
+    public float std(int[] indices, float[] mean) {
+        checkOpen();
+        if (mean == null || mean.length != 3) {
+            throw new IllegalArgumentException("ImageFolder.std: mean must have 3 values (R, G, B)");
+        }
+        double sum = 0;
+        long count = 0;
+        for (int i : indices) {
+            MemorySegment p = pixels[Objects.checkIndex(i, pixels.length)];
+            long n = p.byteSize();
+            double part = 0;
+            for (long k = 0; k < n; k++) {
+                double d = (p.get(ValueLayout.JAVA_BYTE, k) & 0xff) - mean[(int) (k % 3)];
+                part += d * d;
+            }
+            sum += part;
+            count += n;
+        }
+        if (count == 0) {
+            throw new IllegalArgumentException("ImageFolder(" + root + "): the std of no images");
+        }
+        return (float) Math.sqrt(sum / count);
     }
 
     /**
