@@ -58,7 +58,7 @@ final class AlexnetCommand implements Command {
                     + "The paper's recipe (N(0, 0.01) weights with biases 1, raw pixels, lr 0.01) is tuned for 1000 classes and\n"
                     + "batch 128: with 10 classes one step moves every logit by about lr x |fc7|^2 x 0.1, about 8 at lr 0.01, and\n"
                     + "training diverges or stalls at chance. So --synthetic defaults to --init he --input unit --lr 0.01\n"
-                    + "--warmup 20 --lr-patience 3, which learns within a few epochs; give the flags to change any of them.")
+                    + "--warmup 20 --lr-patience 3; give the flags to change any of them.")
             .action("train", "train a model")
             .action("eval", "evaluate a checkpoint on an image folder")
             .action("similar", "the images of --data nearest to --query in fc7 feature space")
