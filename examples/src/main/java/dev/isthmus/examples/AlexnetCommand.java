@@ -8,11 +8,13 @@ import dev.isthmus.engine.Backend;
 import dev.isthmus.engine.BackendKind;
 import dev.isthmus.engine.Backends;
 import dev.isthmus.engine.Shape;
+import dev.isthmus.nn.Adam;
 import dev.isthmus.nn.AlexNet;
 import dev.isthmus.nn.Checkpoint;
 import dev.isthmus.nn.LrSchedule;
 import dev.isthmus.nn.Metrics;
 import dev.isthmus.nn.ModelSummary;
+import dev.isthmus.nn.Optimizer;
 import dev.isthmus.nn.Progress;
 import dev.isthmus.nn.SGD;
 import dev.isthmus.nn.Sequential;
@@ -46,6 +48,9 @@ final class AlexnetCommand implements Command {
     /** Synthetic data: classes, and the side the images are generated and stored at (the paper's 256). */
     static final int SYNTHETIC_CLASSES = 10, STORED_SIDE = ImageFolder.DEFAULT_SIZE;
 
+    /** --synthetic defaults: images per class (a tenth held out), batch. */
+    static final int SYNTHETIC_PER_CLASS = 66, SYNTHETIC_BATCH = 16;
+
     private final Args.Spec spec = new Args.Spec()
             .description("AlexNet (Krizhevsky, Sutskever, Hinton 2012) on an image folder (DIR/<class>/<image>, as torchvision's\n"
                     + "ImageFolder): images resized to a shorter side of 256, random 227x227 crops (224 for --variant modern)\n"
@@ -66,15 +71,18 @@ final class AlexnetCommand implements Command {
             .flag("val", "DIR", null, "validation image folder with the same classes (default: hold out --val-fraction of --data)").onlyFor("train")
             .flag("val-fraction", "X", "0.1", "fraction of each class held out for validation when --val is not given").onlyFor("train")
             .bool("synthetic", "train on a generated 10-class Shapes folder (in a temporary folder, deleted afterwards)").onlyFor("train")
-            .flag("per-class", "N", "80", "images per class of --synthetic").onlyFor("train")
+            .flag("per-class", "N", Integer.toString(SYNTHETIC_PER_CLASS), "images per class of --synthetic (a tenth held out for validation)").onlyFor("train")
             .flag("variant", "NAME", "paper", "paper (227x227, LRN, two-group convolutions, N(0, 0.01) init) or modern (torchvision's)").onlyFor("train")
             .flag("epochs", "N", "10", "epochs to train").onlyFor("train")
-            .flag("batch", "N", "32", "mini-batch size (the paper's 128 needs memory and time; any size >= 1 works)")
+            .flag("batch", "N", "32", "mini-batch size (the paper's 128 needs memory and time; any size >= 1 works); train\n"
+                    + "--synthetic: default " + SYNTHETIC_BATCH + ", for more steps per epoch")
             .flag("init", "NAME", null, "weights: 'variant' (the paper's N(0, 0.01) with biases 1; PyTorch's default for modern) or 'he'\n"
                     + "(He normal, biases 0; the logit layer N(0, 0.01)); default he with --synthetic, else variant").onlyFor("train")
             .flag("input", "NAME", null, "input scale: 'raw' (pixels 0..255 minus the mean, the paper's) or 'unit' (also divided by the\n"
                     + "pixel std, as torchvision); default raw for --variant paper on --data, else unit").onlyFor("train")
-            .flag("lr", "X", "0.01", "learning rate").onlyFor("train")
+            .flag("optimizer", "NAME", "sgd", "sgd (with --momentum and --weight-decay, the paper's) or adam (PyTorch's Adam, betas 0.9 and\n"
+                    + "0.999, L2 --weight-decay)").onlyFor("train")
+            .flag("lr", "X", null, "learning rate (default 0.01 for sgd, 1e-4 for adam)").onlyFor("train")
             .flag("warmup", "N", null, "steps over which the learning rate rises linearly to --lr (default 20 with --synthetic, else 0)").onlyFor("train")
             .flag("momentum", "X", "0.9", "SGD momentum").onlyFor("train")
             .flag("weight-decay", "X", "0.0005", "L2 weight decay").onlyFor("train")
@@ -129,13 +137,14 @@ final class AlexnetCommand implements Command {
 
     private int train(Args args, PrintStream out) throws Exception {
         int epochs = args.positiveInt("epochs");
-        int batch = args.positiveInt("batch");
-        float lr = args.floatInRange("lr", 1e-7f, 10f);
+        boolean synthetic = args.bool("synthetic");
+        int batch = synthetic && !args.has("batch") ? SYNTHETIC_BATCH : args.positiveInt("batch");
+        boolean adam = oneOf(args, "optimizer", "sgd", "adam").equals("adam");
+        float lr = args.has("lr") ? args.floatInRange("lr", 1e-7f, 10f) : adam ? 1e-4f : 0.01f;
         float momentum = args.floatInRange("momentum", 0f, 0.999f);
         float weightDecay = args.floatInRange("weight-decay", 0f, 1f);
         BackendKind kind = args.choice("backend", BackendKind.values());
         long seed = args.intInRange("seed", 0, Integer.MAX_VALUE);
-        boolean synthetic = args.bool("synthetic");
         int lrPatience = args.has("lr-patience") ? args.intInRange("lr-patience", 0, 1000) : synthetic ? 3 : 1;
         int warmup = args.has("warmup") ? args.intInRange("warmup", 0, 1_000_000) : synthetic ? 20 : 0;
         boolean heInit = args.has("init") ? oneOf(args, "init", "variant", "he").equals("he") : synthetic;
@@ -174,8 +183,8 @@ final class AlexnetCommand implements Command {
                 cleanup = new Thread(() -> deleteTree(folder), "isthmus-cleanup");
                 Runtime.getRuntime().addShutdownHook(cleanup);
                 long g0 = System.nanoTime();
-                Shapes.write(generated, SYNTHETIC_CLASSES, perClass, STORED_SIDE, seed);
-                out.printf(Locale.ROOT, "generated %d classes x %d Shapes images of %dx%d in %s (%.1f s)%n", SYNTHETIC_CLASSES,
+                Shapes.write(generated, SYNTHETIC_CLASSES, perClass, STORED_SIDE, seed, Shapes.Difficulty.EASY);
+                out.printf(Locale.ROOT, "generated %d classes x %d easy Shapes images of %dx%d in %s (%.1f s)%n", SYNTHETIC_CLASSES,
                         perClass, STORED_SIDE, STORED_SIDE, generated, (System.nanoTime() - g0) / 1e9);
                 dataDir = generated;
             }
@@ -205,7 +214,7 @@ final class AlexnetCommand implements Command {
                 config.put("model", "AlexNet " + variantName);
                 config.put("parameters", model.parameters().count());
                 config.put("backend", backend.describe());
-                config.put("data", synthetic ? "synthetic Shapes, " + SYNTHETIC_CLASSES + " x " + perClass : dataDir.toString());
+                config.put("data", synthetic ? "synthetic Shapes (easy), " + SYNTHETIC_CLASSES + " x " + perClass : dataDir.toString());
                 config.put("classes", data.classes());
                 config.put("train_images", trainIdx.length);
                 config.put("validation_images", valIdx.length);
@@ -214,9 +223,10 @@ final class AlexnetCommand implements Command {
                 config.put("batch", batch);
                 config.put("init", heInit ? "he" : "variant");
                 config.put("input_scale", (double) scale);
+                config.put("optimizer", adam ? "adam" : "sgd");
                 config.put("lr", (double) lr);
                 config.put("warmup_steps", warmup);
-                config.put("momentum", (double) momentum);
+                if (!adam) config.put("momentum", (double) momentum);
                 config.put("weight_decay", (double) weightDecay);
                 LrSchedule schedule = LrSchedule.reduceOnPlateau(0.1f, lrPatience, 1e-6f);
                 config.put("lr_schedule", schedule.describe());
@@ -227,9 +237,9 @@ final class AlexnetCommand implements Command {
                 RunReport report = new RunReport(outDir, config);
                 out.printf(Locale.ROOT, "AlexNet %s (%,d parameters) on %s%n", variantName, model.parameters().count(), backend.describe());
                 out.printf(Locale.ROOT, "%d classes; %d training, %d validation images; input %dx%d, (pixel - mean) x %.4g; %s init;"
-                        + " batch %d, lr %s (warm-up %d steps), momentum %s, weight decay %s%n",
+                        + " batch %d, %s lr %s (warm-up %d steps)%s, weight decay %s%n",
                         data.classes().size(), trainIdx.length, valIdx.length, side, side, scale, heInit ? "He" : variantName + "'s",
-                        batch, lr, warmup, momentum, weightDecay);
+                        batch, adam ? "Adam" : "SGD", lr, warmup, adam ? "" : ", momentum " + momentum, weightDecay);
                 out.println("writing to " + outDir);
 
                 var trainT = ImageFolder.Transform.train(side, mean, pca, scale);
@@ -242,7 +252,8 @@ final class AlexnetCommand implements Command {
                 meta.put("scale", Float.toString(scale));
                 meta.put("seed", Long.toString(seed));
                 List<Map<String, Object>> top5 = new ArrayList<>();
-                try (SGD sgd = new SGD(model.parameters(), lr, momentum, weightDecay, false);
+                try (Optimizer sgd = adam ? new Adam(model.parameters(), lr, 0.9f, 0.999f, 1e-8f, weightDecay, false)
+                        : new SGD(model.parameters(), lr, momentum, weightDecay, false);
                      Trainer trainer = new Trainer(model, sgd, Progress.onStderr());
                      BatchLoader loader = data.loader(trainIdx, batch, seed, trainT, true, true);
                      BatchLoader valLoader = valIdx.length == 0 ? null : valFolder.loader(valIdx, batch, 0, centre, false, false)) {

@@ -38,12 +38,35 @@ import javax.imageio.stream.ImageOutputStream;
  * random stream of (seed, c, i) alone, so the output is the same for a seed
  * whatever the thread count. Not a benchmark of anything; a dataset small
  * enough to train AlexNet-shaped networks on in minutes.
+ *
+ * <p>Two difficulties. {@link Difficulty#HARD} (the default) draws from {@link #CLASSES}, which
+ * include confusable pairs (circle and ellipse, square and diamond, plus and cross, pentagon and
+ * hexagon), with random colours, gradient backgrounds, any rotation, shapes of 36-70% of the side
+ * and noise up to std 10: AlexNet from scratch needs thousands of steps on it. {@link Difficulty#EASY}
+ * draws from {@link #EASY_CLASSES}, ten mutually distinct shapes, dark and saturated on a light,
+ * nearly flat background, 40-64% of the side, turned by at most 15 degrees, noise std at most 3:
+ * learnable in a hundred or two steps at full resolution (what {@code isthmus alexnet --synthetic} uses).
  */
 public final class Shapes {
 
     /** The class names, in the order {@code classes} takes them. */
     public static final List<String> CLASSES = List.of("circle", "square", "triangle", "star", "cross", "ring",
             "hexagon", "diamond", "ellipse", "plus", "heart", "arrow", "pentagon", "crescent");
+
+    /** The classes of {@link Difficulty#EASY}: ten shapes no two of which look alike, in the order {@code classes} takes them. */
+    public static final List<String> EASY_CLASSES = List.of("circle", "square", "triangle", "star", "cross", "ring",
+            "hexagon", "heart", "arrow", "crescent");
+
+    /** How hard the images are to tell apart: see the class comment. */
+    public enum Difficulty {
+        /** Confusable classes, random colours and gradients, any rotation, noise. */
+        HARD,
+        /** Ten distinct classes, dark shapes on light flat backgrounds, large, nearly upright, little noise. */
+        EASY;
+
+        /** The class names of this difficulty, in order. */
+        public List<String> classes() { return this == EASY ? EASY_CLASSES : CLASSES; }
+    }
 
     private Shapes() {}
 
@@ -55,8 +78,19 @@ public final class Shapes {
      * @return the class folders written, in class order
      */
     public static List<Path> write(Path out, int classes, int perClass, int size, long seed) {
-        if (classes < 1 || classes > CLASSES.size()) {
-            throw new IllegalArgumentException("Shapes: classes must be in [1, " + CLASSES.size() + "] (" + CLASSES
+        return write(out, classes, perClass, size, seed, Difficulty.HARD);
+    }
+
+    /**
+     * Writes {@code perClass} images of {@code size x size} pixels for each of the first
+     * {@code classes} shapes of {@code difficulty} into {@code out/<class>/}.
+     *
+     * @return the class folders written, in class order
+     */
+    public static List<Path> write(Path out, int classes, int perClass, int size, long seed, Difficulty difficulty) {
+        List<String> names = difficulty.classes();
+        if (classes < 1 || classes > names.size()) {
+            throw new IllegalArgumentException("Shapes: classes must be in [1, " + names.size() + "] (" + names
                     + "), got " + classes);
         }
         if (perClass < 1 || perClass > 9999 || size < 8) {
@@ -66,7 +100,7 @@ public final class Shapes {
         List<Path> dirs = new ArrayList<>();
         try {
             for (int c = 0; c < classes; c++) {
-                dirs.add(Files.createDirectories(out.resolve(CLASSES.get(c))));
+                dirs.add(Files.createDirectories(out.resolve(names.get(c))));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("Shapes: cannot create the class folders under " + out, e);
@@ -80,7 +114,7 @@ public final class Shapes {
                 for (int i = 0; i < perClass; i++) {
                     int cls = c, index = i;
                     jobs.add(pool.submit(() -> {
-                        writeOne(dirs.get(cls), cls, index, size, seed);
+                        writeOne(dirs.get(cls), cls, index, size, seed, difficulty);
                         return null;
                     }));
                 }
@@ -102,8 +136,9 @@ public final class Shapes {
         return dirs;
     }
 
-    private static void writeOne(Path dir, int cls, int index, int size, long seed) {
-        BufferedImage img = render(cls, size, Seeds.mix(Seeds.mix(seed, cls), index));
+    private static void writeOne(Path dir, int cls, int index, int size, long seed, Difficulty difficulty) {
+        long s = Seeds.mix(Seeds.mix(seed, cls), index);
+        BufferedImage img = difficulty == Difficulty.EASY ? renderEasy(cls, size, s) : render(cls, size, s);
         boolean jpeg = index % 10 == 9;
         Path file = dir.resolve(String.format("%04d.%s", index, jpeg ? "jpg" : "png"));
         ImageWriter writer = ImageIO.getImageWritersByFormatName(jpeg ? "jpg" : "png").next();
@@ -173,6 +208,63 @@ public final class Shapes {
             }
         }
         return img;
+    }
+
+    /**
+     * Image {@code seed} of {@link Difficulty#EASY} class {@code cls} (an index into
+     * {@link #EASY_CLASSES}): (size, size) RGB, a dark saturated shape of diameter 40-64% of the
+     * side on a light background with a faint gradient, turned by at most 15 degrees, noise std
+     * at most 3.
+     */
+    public static BufferedImage renderEasy(int cls, int size, long seed) {
+        if (cls < 0 || cls >= EASY_CLASSES.size()) {
+            throw new IllegalArgumentException("Shapes: class must be in [0, " + EASY_CLASSES.size() + "), got " + cls);
+        }
+        SplittableRandom r = new SplittableRandom(seed);
+        BufferedImage img = new BufferedImage(size, size, BufferedImage.TYPE_3BYTE_BGR);
+        Graphics2D g = img.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            Color bg1 = lightColor(r), bg2 = lightColor(r);
+            g.setPaint(new GradientPaint(0, 0, bg1, size, size, bg2));
+            g.fill(new Rectangle2D.Double(0, 0, size, size));
+            // A dark, saturated colour: one channel up to 140, the others below 60.
+            int[] rgb = {r.nextInt(60), r.nextInt(60), r.nextInt(60)};
+            rgb[r.nextInt(3)] = r.nextInt(141);
+            g.setPaint(new Color(rgb[0], rgb[1], rgb[2]));
+            double radius = size * (0.20 + 0.12 * r.nextDouble());
+            // Centred within 12% of the side, so that a 227 crop of 256 keeps nearly all the shape.
+            double cx = size * (0.5 + 0.24 * (r.nextDouble() - 0.5));
+            double cy = size * (0.5 + 0.24 * (r.nextDouble() - 0.5));
+            double angle = Math.toRadians(30 * r.nextDouble() - 15);
+            AffineTransform at = new AffineTransform();
+            at.translate(cx, cy);
+            at.rotate(angle);
+            at.scale(radius, radius);
+            g.fill(at.createTransformedShape(shape(EASY_CLASSES.get(cls), r)));
+        } finally {
+            g.dispose();
+        }
+        double noise = 3 * r.nextDouble();
+        if (noise > 0.5) {
+            byte[] data = ((DataBufferByte) img.getRaster().getDataBuffer()).getData();
+            int[] table = new int[1024];
+            for (int k = 0; k < table.length; k++) {
+                table[k] = (int) Math.round(noise * r.nextGaussian());
+            }
+            for (int i = 0; i < data.length; i += 6) {
+                long bits = r.nextLong();
+                for (int j = 0; j < 6 && i + j < data.length; j++, bits >>>= 10) {
+                    data[i + j] = (byte) Math.clamp((data[i + j] & 0xff) + table[(int) (bits & 1023)], 0, 255);
+                }
+            }
+        }
+        return img;
+    }
+
+    /** A light colour: each channel in [190, 255]. */
+    private static Color lightColor(SplittableRandom r) {
+        return new Color(190 + r.nextInt(66), 190 + r.nextInt(66), 190 + r.nextInt(66));
     }
 
     private static Color randomColor(SplittableRandom r) {
