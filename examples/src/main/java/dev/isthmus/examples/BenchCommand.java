@@ -400,8 +400,9 @@ final class BenchCommand implements Command {
                 + "median over rounds of the ratio within a round (the peers of a round ran back to back). — : not run.\n\n");
         s.append(table.markdown()).append('\n');
         s.append(String.format(Locale.ROOT, "Java heap allocated per LeNet-5 batch-1 inference call (this thread's getCurrentThreadAllocatedBytes"
-                + " around the loop of calls, divided by the calls), per measured round: dnnl %s, simd %s.%n",
-                heap.getOrDefault(Peer.DNNL, List.of()), heap.getOrDefault(Peer.SIMD, List.of())));
+                + " around the loop of calls, divided by the calls), per measured round: dnnl %s, simd %s%s.%n",
+                heap.getOrDefault(Peer.DNNL, List.of()), heap.getOrDefault(Peer.SIMD, List.of()),
+                quick ? " (a cold JVM: --quick has no warm-up, so this is not the steady state)" : ""));
         for (String n : notes) s.append("Note: ").append(n).append('\n');
         if (quick) return s.toString();
         s.append("\nGoals (measured, not asserted):\n\n");

@@ -47,6 +47,8 @@ class AlexnetCommandTest {
     @Test void badValuesAreUsageErrorsNamingTheFlag() {
         assertEquals("isthmus alexnet: --variant: expected one of paper, modern, got 'vgg'",
                 firstErrorLine(run("alexnet", "--synthetic", "--variant", "vgg")));
+        assertEquals("isthmus alexnet: --optimizer: expected one of [sgd, adam], got 'lbfgs'",
+                firstErrorLine(run("alexnet", "--synthetic", "--optimizer", "lbfgs")));
         assertEquals("isthmus alexnet: --batch: expected a positive integer, got '0'",
                 firstErrorLine(run("alexnet", "--synthetic", "--batch", "0")));
         assertEquals("isthmus alexnet: --data: expected an existing folder, got '" + tmp.resolve("nope") + "' (it does not exist)",
@@ -78,5 +80,14 @@ class AlexnetCommandTest {
         assertEquals("isthmus shapes: --classes: expected an integer in [1, 14], got '15'",
                 firstErrorLine(run("shapes", "--out", out.toString(), "--classes", "15")));
         assertEquals("isthmus shapes: --out is required (DIR)", firstErrorLine(run("shapes")));
+        Path easy = tmp.resolve("easy");
+        MainTest.Result e = run("shapes", "--easy", "--out", easy.toString(), "--per-class", "2", "--size", "24");
+        assertEquals(0, e.code(), e.err());
+        try (Stream<Path> dirs = Files.list(easy)) {
+            assertEquals(List.of("arrow", "circle", "crescent", "cross", "heart", "hexagon", "ring", "square", "star", "triangle"),
+                    dirs.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        assertEquals("isthmus shapes: --classes: expected an integer in [1, 10], got '11'",
+                firstErrorLine(run("shapes", "--easy", "--out", easy.toString(), "--classes", "11")));
     }
 }
