@@ -42,7 +42,7 @@ import javax.imageio.stream.ImageOutputStream;
  * <p>Two difficulties. {@link Difficulty#HARD} (the default) draws from {@link #CLASSES}, which
  * include confusable pairs (circle and ellipse, square and diamond, plus and cross, pentagon and
  * hexagon), with random colours, gradient backgrounds, any rotation, shapes of 36-70% of the side
- * and noise up to std 10: AlexNet from scratch needs thousands of steps on it. {@link Difficulty#EASY}
+ * and noise up to std 10: AlexNet from scratch stays near chance for a few hundred steps on it. {@link Difficulty#EASY}
  * draws from {@link #EASY_CLASSES}, ten mutually distinct shapes, dark and saturated on a light,
  * nearly flat background, 40-64% of the side, turned by at most 15 degrees, noise std at most 3:
  * learnable in a hundred or two steps at full resolution (what {@code isthmus alexnet --synthetic} uses).
