@@ -44,8 +44,8 @@ final class RunReport {
 
     /** The per-epoch line printed while training. */
     static String epochLine(Trainer.EpochStats s, int total) {
-        return String.format(Locale.ROOT, "epoch %2d/%d  loss %.4f  train %5.2f%%  val %s  test %s  lr %.4g  %5.1f s  %,6.0f img/s%s",
-                s.epoch(), total, s.trainLoss(), 100 * s.trainError(), percent(s.validationError()),
+        return String.format(Locale.ROOT, "epoch %2d/%d  loss %.4f  train %s  val %s  test %s  lr %.4g  %5.1f s  %,6.0f img/s%s",
+                s.epoch(), total, s.trainLoss(), percent(s.trainError()), percent(s.validationError()),
                 percent(s.testError()), s.lr(), s.seconds(), s.imagesPerSecond(), s.best() ? "  *" : "");
     }
 
