@@ -34,12 +34,12 @@ public class FmaPeakBenchmark {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int CHAINS = 12, ITERATIONS = 1000;
 
-    private final FloatVector x = FloatVector.broadcast(S, 0.999f);
-    private final FloatVector y = FloatVector.broadcast(S, 0.001f);
+    public float scale = 0.999f, offset = 0.001f;   // fields, so that nothing is constant-folded
 
     @Benchmark
     @OperationsPerInvocation(CHAINS * ITERATIONS)
     public float fmaChains() {
+        FloatVector x = FloatVector.broadcast(S, scale), y = FloatVector.broadcast(S, offset);
         FloatVector a0 = y, a1 = y, a2 = y, a3 = y, a4 = y, a5 = y, a6 = y, a7 = y, a8 = y, a9 = y, a10 = y, a11 = y;
         for (int i = 0; i < ITERATIONS; i++) {
             a0 = a0.fma(x, y); a1 = a1.fma(x, y); a2 = a2.fma(x, y); a3 = a3.fma(x, y);

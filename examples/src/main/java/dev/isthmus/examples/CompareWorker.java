@@ -48,6 +48,11 @@ final class CompareWorker implements AutoCloseable {
         for (String v : List.of("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")) {
             pb.environment().put(v, Integer.toString(threads));
         }
+        // The same OpenMP spin policy as Isthmus's own (NativeLibraries sets it in this JVM): an idle
+        // peer's threads spinning 300,000 times after its turn would steal the cores of the next one.
+        if (System.getenv("GOMP_SPINCOUNT") == null && System.getenv("OMP_WAIT_POLICY") == null) {
+            pb.environment().put("GOMP_SPINCOUNT", dev.isthmus.bindings.NativeLibraries.GOMP_SPINCOUNT_DEFAULT);
+        }
         this.process = pb.start();
         this.in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
         this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
