@@ -138,11 +138,11 @@ final class BenchCommand implements Command {
     static List<Workload> workloads(boolean quick) {
         List<Workload> w = new ArrayList<>();
         List<Peer> nets = List.of(Peer.DNNL, Peer.SIMD, Peer.TORCH), big = List.of(Peer.DNNL, Peer.TORCH);
-        w.add(new Workload("LeNet-5 train, batch 64", "train", "lenet", 64, quick ? 2 : 20, null, null, nets));
+        w.add(new Workload("LeNet-5 train, batch 64", "train", "lenet", 64, quick ? 2 : 300, null, null, nets));   // 300: long enough for the JIT to settle within the warm-up round
         int alexBatch = quick ? 2 : 32;
         w.add(new Workload("AlexNet paper train step, batch " + alexBatch, "train", "alexnet-paper", alexBatch, 1, null, null, big));
         w.add(new Workload("AlexNet modern train step, batch " + alexBatch, "train", "alexnet-modern", alexBatch, 1, null, null, big));
-        w.add(new Workload("LeNet-5 inference, batch 1", "infer", "lenet", 1, quick ? 20 : 400, null, null, nets));
+        w.add(new Workload("LeNet-5 inference, batch 1", "infer", "lenet", 1, quick ? 20 : 4000, null, null, nets));
         List<ConvCase> convs = quick ? CONVS.stream().filter(x -> x.name().startsWith("lenet")).toList() : CONVS;
         for (ConvCase c : convs) {
             long flops = c.spec().flops();
