@@ -1,8 +1,8 @@
 package dev.isthmus.engine.cuda;
 
-import static dev.isthmus.engine.cuda.CudaTesting.deviceBytes;
-import static dev.isthmus.engine.cuda.CudaTesting.deviceZeros;
-import static dev.isthmus.engine.cuda.CudaTesting.toDevice;
+import static dev.isthmus.engine.testing.DeviceTensors.deviceBytes;
+import static dev.isthmus.engine.testing.DeviceTensors.deviceZeros;
+import static dev.isthmus.engine.testing.DeviceTensors.toDevice;
 import static dev.isthmus.engine.testing.TensorAssert.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

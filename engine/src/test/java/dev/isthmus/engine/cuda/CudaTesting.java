@@ -1,10 +1,5 @@
 package dev.isthmus.engine.cuda;
 
-import dev.isthmus.engine.DType;
-import dev.isthmus.engine.Shape;
-import dev.isthmus.engine.Tensor;
-import dev.isthmus.engine.testing.TensorScope;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -40,28 +35,5 @@ final class CudaTesting {
             if (home != null && Files.isExecutable(Path.of(home, "bin", "nvcc"))) return Optional.of(Path.of(home, "bin"));
         }
         return Optional.empty();
-    }
-
-    /** A device copy of a host tensor, owned by the scope. */
-    static Tensor toDevice(TensorScope scope, CudaBackend backend, Tensor host) {
-        Tensor d = scope.add(backend.allocate(host.shape(), host.dtype()));
-        host.copyTo(d);
-        return d;
-    }
-
-    static Tensor deviceZeros(TensorScope scope, CudaBackend backend, Shape shape) {
-        return scope.add(backend.allocate(shape, DType.F32));
-    }
-
-    static Tensor deviceBytes(TensorScope scope, CudaBackend backend, long bytes) {
-        return scope.add(backend.allocate(Shape.of(Math.toIntExact(bytes)), DType.U8));
-    }
-
-    /** The bytes of any tensor (U8 workspaces and masks), copied to the host. */
-    static byte[] bytes(Tensor t) {
-        try (Tensor host = Tensor.allocate(t.shape(), t.dtype())) {
-            t.copyTo(host);
-            return host.segment().toArray(ValueLayout.JAVA_BYTE);
-        }
     }
 }

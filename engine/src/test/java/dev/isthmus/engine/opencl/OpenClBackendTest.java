@@ -1,7 +1,7 @@
 package dev.isthmus.engine.opencl;
 
-import static dev.isthmus.engine.opencl.OpenClTesting.deviceZeros;
-import static dev.isthmus.engine.opencl.OpenClTesting.toDevice;
+import static dev.isthmus.engine.testing.DeviceTensors.deviceZeros;
+import static dev.isthmus.engine.testing.DeviceTensors.toDevice;
 import static dev.isthmus.engine.testing.TensorAssert.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
