@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 
-/** Shared by the CUDA tests: the skips that say why, nvcc, and host <-> device copies. */
+/** Shared by the CUDA tests: the skips that say why, and nvcc (copies: testing.DeviceTensors). */
 final class CudaTesting {
     private CudaTesting() {}
 

@@ -3,7 +3,7 @@ package dev.isthmus.engine.opencl;
 import dev.isthmus.bindings.NativeLibraries;
 import org.junit.jupiter.api.Assumptions;
 
-/** Shared by the OpenCL tests: the skip when no OpenCL runs here, and host <-> device copies. */
+/** Shared by the OpenCL tests: the skip when no OpenCL runs here (copies: testing.DeviceTensors). */
 final class OpenClTesting {
     private OpenClTesting() {}
 
