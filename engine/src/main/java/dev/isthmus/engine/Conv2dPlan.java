@@ -11,10 +11,22 @@ package dev.isthmus.engine;
 public interface Conv2dPlan extends AutoCloseable {
     Conv2dSpec spec();
 
-    /** dst = conv(src, weights) + bias; {@code bias} is null iff the spec has no bias. */
+    /**
+     * dst = conv(src, weights) + bias, then the spec's fused activation if it has one;
+     * {@code bias} is null iff the spec has no bias.
+     */
     void forward(Tensor dst, Tensor src, Tensor weights, Tensor bias);
 
-    /** diffSrc = the gradient of the loss with respect to src. */
+    /**
+     * With a fused activation f: diffPre = diffDst * f'(x), computed from the forward's output
+     * {@code dst} = f(x); diffPre may be diffDst. It turns the gradient with respect to the plan's
+     * output into the gradient with respect to the convolution's own output, which is what
+     * {@link #backwardData} and {@link #backwardWeights} take: call it first. Throws
+     * {@link IllegalStateException} when the spec has no activation.
+     */
+    void backwardActivation(Tensor diffPre, Tensor diffDst, Tensor dst);
+
+    /** diffSrc = the gradient of the loss with respect to src, from diffDst before any activation. */
     void backwardData(Tensor diffSrc, Tensor diffDst, Tensor weights);
 
     /** diffWeights and diffBias (null iff no bias) from diffDst and the forward's src. */

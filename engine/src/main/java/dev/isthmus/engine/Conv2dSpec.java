@@ -11,9 +11,20 @@ package dev.isthmus.engine;
  *   bias         (OC)
  *   dst          (N, OC, OH, OW)
  * </pre>
+ *
+ * <p>{@code activation}, when not null, is fused: the plan's forward writes
+ * {@code activation(conv(src, weights) + bias)} in one pass (oneDNN's eltwise post-op), so a model
+ * needs neither a separate activation pass over dst nor a buffer for the pre-activation output.
+ * Its backward is {@link Conv2dPlan#backwardActivation}, computed from dst.
  */
 public record Conv2dSpec(int batch, int inChannels, int inHeight, int inWidth,
-                         int outChannels, Window window, int groups, boolean hasBias) {
+                         int outChannels, Window window, int groups, boolean hasBias, EltwiseKind activation) {
+
+    /** A convolution without a fused activation. */
+    public Conv2dSpec(int batch, int inChannels, int inHeight, int inWidth,
+                      int outChannels, Window window, int groups, boolean hasBias) {
+        this(batch, inChannels, inHeight, inWidth, outChannels, window, groups, hasBias, null);
+    }
 
     public Conv2dSpec {
         Checks.positive("batch", batch);
@@ -32,6 +43,13 @@ public record Conv2dSpec(int batch, int inChannels, int inHeight, int inWidth,
         window.outHeight(inHeight);   // throws when the kernel does not fit
         window.outWidth(inWidth);
     }
+
+    /** The same convolution with {@code kind} fused into it (null: none). */
+    public Conv2dSpec withActivation(EltwiseKind kind) {
+        return new Conv2dSpec(batch, inChannels, inHeight, inWidth, outChannels, window, groups, hasBias, kind);
+    }
+
+    public boolean hasActivation() { return activation != null; }
 
     public int outHeight() { return window.outHeight(inHeight); }
 
@@ -55,6 +73,6 @@ public record Conv2dSpec(int batch, int inChannels, int inHeight, int inWidth,
 
     @Override public String toString() {
         return "conv2d(" + srcShape() + " -> " + dstShape() + ", " + window + (groups > 1 ? ",g=" + groups : "")
-                + (hasBias ? "" : ",no bias") + ")";
+                + (hasBias ? "" : ",no bias") + (activation == null ? "" : "+" + activation.name().toLowerCase(java.util.Locale.ROOT)) + ")";
     }
 }

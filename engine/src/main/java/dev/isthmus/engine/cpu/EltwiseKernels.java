@@ -35,53 +35,69 @@ public final class EltwiseKernels {
     // ---- forward ----------------------------------------------------------------------------
 
     public static void forward(EltwiseKind kind, MemorySegment dst, MemorySegment src, long n) {
-        if (Simd.VECTOR) forwardVector(kind, dst, src, n); else forwardScalar(kind, dst, src, n);
+        forwardRange(kind, dst, src, 0, n);
+    }
+
+    /**
+     * dst[i] = f(src[i]) for i in [from, from + n): a slice without a slice object, for kernels that
+     * apply an activation to each block of their output while it is still in cache.
+     */
+    public static void forwardRange(EltwiseKind kind, MemorySegment dst, MemorySegment src, long from, long n) {
+        if (Simd.VECTOR) forwardVector(kind, dst, src, from, n); else forwardScalar(kind, dst, src, from, n);
     }
 
     public static void forwardScalar(EltwiseKind kind, MemorySegment dst, MemorySegment src, long n) {
-        for (long i = 0; i < n; i++) dst.setAtIndex(F, i, kind.apply(src.getAtIndex(F, i)));
+        forwardScalar(kind, dst, src, 0, n);
+    }
+
+    private static void forwardScalar(EltwiseKind kind, MemorySegment dst, MemorySegment src, long from, long n) {
+        for (long i = from, end = from + n; i < end; i++) dst.setAtIndex(F, i, kind.apply(src.getAtIndex(F, i)));
     }
 
     public static void forwardVector(EltwiseKind kind, MemorySegment dst, MemorySegment src, long n) {
-        assert dst.byteSize() >= n * 4 && src.byteSize() >= n * 4;
+        forwardVector(kind, dst, src, 0, n);
+    }
+
+    private static void forwardVector(EltwiseKind kind, MemorySegment dst, MemorySegment src, long from, long n) {
+        assert dst.byteSize() >= (from + n) * 4 && src.byteSize() >= (from + n) * 4;
         switch (kind) {
-            case RELU -> reluForward(dst, src, n);
-            case TANH -> tanhForward(dst, src, n, 1f, 1f, kind);
-            case SCALED_TANH -> tanhForward(dst, src, n, EltwiseKind.SCALED_TANH_A, EltwiseKind.SCALED_TANH_S, kind);
-            case SIGMOID -> sigmoidForward(dst, src, n);
+            case RELU -> reluForward(dst, src, from, n);
+            case TANH -> tanhForward(dst, src, from, n, 1f, 1f, kind);
+            case SCALED_TANH -> tanhForward(dst, src, from, n, EltwiseKind.SCALED_TANH_A, EltwiseKind.SCALED_TANH_S, kind);
+            case SIGMOID -> sigmoidForward(dst, src, from, n);
         }
     }
 
-    private static void reluForward(MemorySegment dst, MemorySegment src, long n) {
+    private static void reluForward(MemorySegment dst, MemorySegment src, long from, long n) {
         FloatVector zero = FloatVector.zero(S);
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from, end = from + n;
+        for (long bound = from + S.loopBound(n); i < bound; i += S.length()) {
             FloatVector x = FloatVector.fromMemorySegment(S, src, i * 4, NATIVE);
             // x > 0 ? x : 0, exactly as EltwiseKind.apply (NaN and -0 become +0)
             zero.blend(x, x.compare(VectorOperators.GT, 0f)).intoMemorySegment(dst, i * 4, NATIVE);
         }
-        for (; i < n; i++) dst.setAtIndex(F, i, EltwiseKind.RELU.apply(src.getAtIndex(F, i)));
+        for (; i < end; i++) dst.setAtIndex(F, i, EltwiseKind.RELU.apply(src.getAtIndex(F, i)));
     }
 
     /** a tanh(s x); a = s = 1 is plain tanh. */
-    private static void tanhForward(MemorySegment dst, MemorySegment src, long n, float a, float s, EltwiseKind kind) {
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+    private static void tanhForward(MemorySegment dst, MemorySegment src, long from, long n, float a, float s, EltwiseKind kind) {
+        long i = from, end = from + n;
+        for (long bound = from + S.loopBound(n); i < bound; i += S.length()) {
             FloatVector x = FloatVector.fromMemorySegment(S, src, i * 4, NATIVE);
             x.mul(s).lanewise(VectorOperators.TANH).mul(a).intoMemorySegment(dst, i * 4, NATIVE);
         }
-        for (; i < n; i++) dst.setAtIndex(F, i, kind.apply(src.getAtIndex(F, i)));
+        for (; i < end; i++) dst.setAtIndex(F, i, kind.apply(src.getAtIndex(F, i)));
     }
 
     /** 1 / (1 + exp(-x)). */
-    private static void sigmoidForward(MemorySegment dst, MemorySegment src, long n) {
+    private static void sigmoidForward(MemorySegment dst, MemorySegment src, long from, long n) {
         FloatVector one = FloatVector.broadcast(S, 1f);
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from, end = from + n;
+        for (long bound = from + S.loopBound(n); i < bound; i += S.length()) {
             FloatVector x = FloatVector.fromMemorySegment(S, src, i * 4, NATIVE);
             one.div(x.neg().lanewise(VectorOperators.EXP).add(one)).intoMemorySegment(dst, i * 4, NATIVE);
         }
-        for (; i < n; i++) dst.setAtIndex(F, i, EltwiseKind.SIGMOID.apply(src.getAtIndex(F, i)));
+        for (; i < end; i++) dst.setAtIndex(F, i, EltwiseKind.SIGMOID.apply(src.getAtIndex(F, i)));
     }
 
     // ---- backward ---------------------------------------------------------------------------

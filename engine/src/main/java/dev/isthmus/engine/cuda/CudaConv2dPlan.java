@@ -4,6 +4,7 @@ import dev.isthmus.engine.Checks;
 import dev.isthmus.engine.Conv2dPlan;
 import dev.isthmus.engine.Conv2dSpec;
 import dev.isthmus.engine.DType;
+import dev.isthmus.engine.FusedActivation;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 import dev.isthmus.engine.Window;
@@ -25,6 +26,7 @@ final class CudaConv2dPlan extends CudaPlan implements Conv2dPlan {
     private final Conv2dSpec spec;
     private final Shape srcShape, dstShape, weightsShape, biasShape;
     private final Cu.Kernel forward, backwardData, backwardWeights, backwardBias;
+    private final FusedActivation activation;   // the backend's eltwise kernel, run after the convolution's
 
     CudaConv2dPlan(CudaBackend backend, Conv2dSpec spec) {
         super(backend, "cuda " + spec);
@@ -48,6 +50,7 @@ final class CudaConv2dPlan extends CudaPlan implements Conv2dPlan {
                 w.kernelHeight(), w.kernelWidth(), w.strideHeight(), w.strideWidth(), w.padTop(), w.padLeft(),
                 w.dilationHeight() + 1, w.dilationWidth() + 1, g};
         try {
+            activation = new FusedActivation(backend, spec, op);
             forward = kernel("conv", "conv_forward", 5).ints(4, geometry)
                     .grid(tiles(n), tiles(ocg), g, WG, WG, 1);
             backwardData = kernel("conv", "conv_backward_data", 4).ints(3, geometry)
@@ -83,6 +86,12 @@ final class CudaConv2dPlan extends CudaPlan implements Conv2dPlan {
             else forward.pointer(3, 0);
             launch(forward);
         }
+        activation.applyInPlace(dst);
+    }
+
+    @Override public void backwardActivation(Tensor diffPre, Tensor diffDst, Tensor dst) {
+        checkOpen();
+        activation.backward(diffPre, diffDst, dst);
     }
 
     @Override public void backwardData(Tensor diffSrc, Tensor diffDst, Tensor weights) {
@@ -123,5 +132,10 @@ final class CudaConv2dPlan extends CudaPlan implements Conv2dPlan {
         } else if (bias != null) {
             throw new IllegalArgumentException(op + ": " + what + " " + bias.shape() + " given, but the spec has no bias");
         }
+    }
+
+    @Override public void close() {
+        if (activation != null) activation.close();
+        super.close();
     }
 }

@@ -270,6 +270,9 @@ final class Dnnl {
         @Override String destroyFunction() { return "dnnl_memory_destroy"; }
     }
 
+    /** One eltwise post-op: {@code dnnl_eltwise_*} algorithm and its alpha and beta. */
+    record Eltwise(int algorithm, float alpha, float beta) {}
+
     /** {@code dnnl_primitive_attr_t}. */
     static final class Attr extends Handle {
         private Attr(MemorySegment h) { super("dnnl primitive attribute", h); }
@@ -286,6 +289,28 @@ final class Dnnl {
             } catch (RuntimeException e) {
                 attr.close();
                 throw e;
+            }
+            return attr;
+        }
+
+        /**
+         * {@link #userScratchpad()} plus eltwise post-ops applied, in order, to the primitive's result
+         * before it is written (https://uxlfoundation.github.io/oneDNN/dev_guide_attributes_post_ops.html).
+         */
+        static Attr userScratchpad(List<Eltwise> postOps) {
+            Attr attr = userScratchpad();
+            MemorySegment ops = null;
+            try {
+                ops = create("dnnl_post_ops_create", "", s -> dnnl_post_ops_create(s));
+                for (Eltwise e : postOps) {
+                    check(dnnl_post_ops_append_eltwise(ops, e.algorithm(), e.alpha(), e.beta()), "dnnl_post_ops_append_eltwise", e);
+                }
+                check(dnnl_primitive_attr_set_post_ops(attr.handle(), ops), "dnnl_primitive_attr_set_post_ops", postOps);
+            } catch (RuntimeException e) {
+                attr.close();
+                throw e;
+            } finally {
+                if (ops != null) check(dnnl_post_ops_destroy(ops), "dnnl_post_ops_destroy");   // the attribute keeps a copy
             }
             return attr;
         }

@@ -6,11 +6,14 @@ import dev.isthmus.engine.Checks;
 import dev.isthmus.engine.Conv2dPlan;
 import dev.isthmus.engine.Conv2dSpec;
 import dev.isthmus.engine.DType;
+import dev.isthmus.engine.EltwiseKind;
+import dev.isthmus.engine.FusedActivation;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 import dev.isthmus.engine.Window;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * A 2-D convolution as three oneDNN primitives (https://uxlfoundation.github.io/oneDNN/dev_guide_convolution.html):
@@ -34,6 +37,10 @@ import java.lang.foreign.MemorySegment;
  * One exception: with at most 4 input channels per group, backward-data takes a plain diffSrc
  * when an optimized implementation accepts it (a blocked one pads the channels to 16).
  * Backward passes write, they do not accumulate.
+ *
+ * <p>A fused activation is an eltwise post-op of the forward primitive: oneDNN applies it to each
+ * block of dst in registers before storing it, so it costs no pass over memory. oneDNN has no
+ * backward post-ops; {@link #backwardActivation} is the backend's eltwise kernel over dst.
  */
 public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
     private static final int FORWARD = 0, BACKWARD_DATA = 1, BACKWARD_WEIGHTS = 2;
@@ -49,6 +56,7 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
     private final int fSrc, fWeights, fDst, fBias;
     private final int dDiffSrc, dWeights, dDiffDst;
     private final int wSrc, wDiffWeights, wDiffDst, wDiffBias;
+    private final FusedActivation activation;
 
     DnnlConv2dPlan(DnnlBackend backend, Conv2dSpec spec) {
         this(backend, spec, false);
@@ -63,6 +71,7 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
         this.dstShape = spec.dstShape();
         this.weightsShape = spec.weightsShape();
         this.biasShape = spec.biasShape();
+        this.activation = new FusedActivation(backend, spec, op);
         try (Arena a = Arena.ofConfined()) {
             Window w = spec.window();
             int g = spec.groups();
@@ -87,10 +96,12 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
             MemorySegment padL = Dnnl.dims(a, w.padTop(), w.padLeft());
             MemorySegment padR = Dnnl.dims(a, w.padBottom(), w.padRight());
             MemorySegment engine = engine().handle(), attr = attr().handle();
+            MemorySegment forwardAttr = spec.hasActivation()
+                    ? own(Dnnl.Attr.userScratchpad(postOps(spec.activation()))).handle() : attr;
 
             Dnnl.PrimitiveDesc fwd = own(Dnnl.PrimitiveDesc.create("dnnl_convolution_forward_primitive_desc_create", op,
                     s -> dnnl_convolution_forward_primitive_desc_create(s, engine, dnnl_forward_training(), dnnl_convolution_direct(),
-                            srcAny.handle(), weightsAny.handle(), biasMd, dstAny.handle(), strides, dilates, padL, padR, attr)));
+                            srcAny.handle(), weightsAny.handle(), biasMd, dstAny.handle(), strides, dilates, padL, padR, forwardAttr)));
             // A blocked diffSrc pads the input channels to the block (16): for LeNet's C1 (one channel) that is
             // 16 times the work, and the plain GEMM implementation is 4x faster (measured; for 6 channels the
             // blocked one still wins). So with at most 4 channels per group, where the forward kept src plain,
@@ -141,7 +152,24 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
         }
     }
 
+    /** The eltwise post-ops computing {@code kind}; scaled tanh is a tanh between two linear scalings. */
+    private static List<Dnnl.Eltwise> postOps(EltwiseKind kind) {
+        return switch (kind) {
+            case RELU -> List.of(new Dnnl.Eltwise(dnnl_eltwise_relu(), 0f, 0f));
+            case TANH -> List.of(new Dnnl.Eltwise(dnnl_eltwise_tanh(), 0f, 0f));
+            case SIGMOID -> List.of(new Dnnl.Eltwise(dnnl_eltwise_logistic(), 0f, 0f));
+            case SCALED_TANH -> List.of(new Dnnl.Eltwise(dnnl_eltwise_linear(), EltwiseKind.SCALED_TANH_S, 0f),
+                    new Dnnl.Eltwise(dnnl_eltwise_tanh(), 0f, 0f),
+                    new Dnnl.Eltwise(dnnl_eltwise_linear(), EltwiseKind.SCALED_TANH_A, 0f));
+        };
+    }
+
     @Override public Conv2dSpec spec() { return spec; }
+
+    @Override public void backwardActivation(Tensor diffPre, Tensor diffDst, Tensor dst) {
+        checkOpen();
+        activation.backward(diffPre, diffDst, dst);
+    }
 
     @Override public void forward(Tensor dst, Tensor src, Tensor weights, Tensor bias) {
         checkOpen();
@@ -214,7 +242,8 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
      */
     public String layouts() {
         checkOpen();
-        return forward.describe(argNames("src", "weights", "dst", "bias")) + "\n"
+        return forward.describe(argNames("src", "weights", "dst", "bias"))
+                + (spec.hasActivation() ? " post-op " + spec.activation().name().toLowerCase(java.util.Locale.ROOT) : "") + "\n"
                 + backwardData.describe("diffSrc", "weights", "diffDst") + "\n"
                 + backwardWeights.describe(argNames("src", "diffWeights", "diffDst", "diffBias"));
     }
@@ -228,6 +257,11 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
         int n = 0;
         for (DnnlCall c : new DnnlCall[] {forward, backwardData, backwardWeights}) n += c.reorderCount();
         return n;
+    }
+
+    @Override public synchronized void close() {
+        activation.close();
+        super.close();
     }
 
     @Override public String toString() { return "dnnl " + op; }

@@ -4,6 +4,7 @@ import dev.isthmus.engine.Checks;
 import dev.isthmus.engine.Conv2dPlan;
 import dev.isthmus.engine.Conv2dSpec;
 import dev.isthmus.engine.DType;
+import dev.isthmus.engine.FusedActivation;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 import dev.isthmus.engine.Window;
@@ -25,6 +26,7 @@ final class OpenClConv2dPlan extends OpenClPlan implements Conv2dPlan {
     private final Conv2dSpec spec;
     private final Shape srcShape, dstShape, weightsShape, biasShape;
     private final Cl.Kernel forward, backwardData, backwardWeights, backwardBias;
+    private final FusedActivation activation;   // the backend's eltwise kernel, run after the convolution's
 
     OpenClConv2dPlan(OpenClBackend backend, Conv2dSpec spec) {
         super(backend, "opencl " + spec);
@@ -43,6 +45,7 @@ final class OpenClConv2dPlan extends OpenClPlan implements Conv2dPlan {
                 w.kernelHeight(), w.kernelWidth(), w.strideHeight(), w.strideWidth(), w.padTop(), w.padLeft(),
                 w.dilationHeight() + 1, w.dilationWidth() + 1, g};
         try {
+            activation = new FusedActivation(backend, spec, op);
             synchronized (backend.lock()) {
                 forward = kernel("conv", "conv_forward").ints(8, geometry)
                         .groups(tiles(n, TILE), tiles(ocg, TILE), g, WG, WG, 1);
@@ -84,6 +87,12 @@ final class OpenClConv2dPlan extends OpenClPlan implements Conv2dPlan {
             else OpenClBackend.none(forward, 6);
             backend.queue().run(forward);
         }
+        activation.applyInPlace(dst);
+    }
+
+    @Override public void backwardActivation(Tensor diffPre, Tensor diffDst, Tensor dst) {
+        checkOpen();
+        activation.backward(diffPre, diffDst, dst);
     }
 
     @Override public void backwardData(Tensor diffSrc, Tensor diffDst, Tensor weights) {
@@ -124,5 +133,10 @@ final class OpenClConv2dPlan extends OpenClPlan implements Conv2dPlan {
         } else if (bias != null) {
             throw new IllegalArgumentException(op + ": " + what + " " + bias.shape() + " given, but the spec has no bias");
         }
+    }
+
+    @Override public void close() {
+        if (activation != null) activation.close();
+        super.close();
     }
 }

@@ -42,7 +42,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override public Tensor allocate(Shape shape, DType dtype) { return Tensor.allocate(shape, dtype); }
 
-    @Override public Conv2dPlan conv2d(Conv2dSpec spec) { return new ReferenceConv2dPlan(require(spec)); }
+    @Override public Conv2dPlan conv2d(Conv2dSpec spec) { return new ReferenceConv2dPlan(this, require(spec)); }
 
     @Override public Pool2dPlan pool2d(Pool2dSpec spec) { return new ReferencePool2dPlan(require(spec)); }
 

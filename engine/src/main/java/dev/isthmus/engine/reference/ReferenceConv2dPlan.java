@@ -7,6 +7,8 @@ import dev.isthmus.engine.Checks;
 import dev.isthmus.engine.Conv2dPlan;
 import dev.isthmus.engine.Conv2dSpec;
 import dev.isthmus.engine.DType;
+import dev.isthmus.engine.EltwiseKind;
+import dev.isthmus.engine.FusedActivation;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 import dev.isthmus.engine.Window;
@@ -20,7 +22,8 @@ import dev.isthmus.engine.Window;
  *   ih = oh SH - padTop + kh (DH + 1),  iw = ow SW - padLeft + kw (DW + 1),  g = oc / OCg
  * </pre>
  *
- * positions outside the input count as zero. Both backward passes gather (each written
+ * positions outside the input count as zero; a fused activation is applied to each value as it is
+ * written ({@link EltwiseKind#apply}). Both backward passes gather (each written
  * value is one sum) rather than scatter, so they need no scratch and write, never accumulate.
  */
 final class ReferenceConv2dPlan implements Conv2dPlan {
@@ -30,10 +33,14 @@ final class ReferenceConv2dPlan implements Conv2dPlan {
     private final String op;
     private final Shape srcShape, dstShape, weightsShape, biasShape;   // computed once: no allocation per call
     private final int n, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, icg, ocg;
+    private final EltwiseKind activation;
+    private final FusedActivation activationBackward;
 
-    ReferenceConv2dPlan(Conv2dSpec spec) {
+    ReferenceConv2dPlan(ReferenceBackend backend, Conv2dSpec spec) {
         this.spec = spec;
         this.op = "reference " + spec;
+        this.activation = spec.activation();
+        this.activationBackward = new FusedActivation(backend, spec, op);
         srcShape = spec.srcShape(); dstShape = spec.dstShape();
         weightsShape = spec.weightsShape(); biasShape = spec.biasShape();
         Window w = spec.window();
@@ -70,9 +77,14 @@ final class ReferenceConv2dPlan implements Conv2dPlan {
                                             * wt.getAtIndex(F, at(o, c, ky, kx, icg, kh, kw));
                                 }
                             }
-                        d.setAtIndex(F, at(in, o, y, x, oc, oh, ow), (float) acc);
+                        float v = activation == null ? (float) acc : activation.apply((float) acc);
+                        d.setAtIndex(F, at(in, o, y, x, oc, oh, ow), v);
                     }
             }
+    }
+
+    @Override public void backwardActivation(Tensor diffPre, Tensor diffDst, Tensor dst) {
+        activationBackward.backward(diffPre, diffDst, dst);
     }
 
     @Override public void backwardData(Tensor diffSrc, Tensor diffDst, Tensor weights) {
@@ -164,7 +176,7 @@ final class ReferenceConv2dPlan implements Conv2dPlan {
         return (((long) a * dimB + b) * dimC + c) * dimD + d;
     }
 
-    @Override public void close() {}
+    @Override public void close() { activationBackward.close(); }
 
     @Override public String toString() { return op; }
 }

@@ -58,7 +58,7 @@ public final class SimdBackend implements Backend {
 
     @Override public Tensor allocate(Shape shape, DType dtype) { return Tensor.allocate(shape, dtype); }
 
-    @Override public Conv2dPlan conv2d(Conv2dSpec spec) { return new SimdConv2dPlan(require(spec), pool); }
+    @Override public Conv2dPlan conv2d(Conv2dSpec spec) { return new SimdConv2dPlan(this, require(spec), pool); }
 
     @Override public Pool2dPlan pool2d(Pool2dSpec spec) { return new SimdPool2dPlan(require(spec), pool); }
 

@@ -8,6 +8,9 @@ import dev.isthmus.engine.Checks;
 import dev.isthmus.engine.Conv2dPlan;
 import dev.isthmus.engine.Conv2dSpec;
 import dev.isthmus.engine.DType;
+import dev.isthmus.engine.EltwiseKind;
+import dev.isthmus.engine.FusedActivation;
+import dev.isthmus.engine.cpu.EltwiseKernels;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 import dev.isthmus.engine.Window;
@@ -30,7 +33,9 @@ import dev.isthmus.engine.Window;
  * its own im2col buffer and GEMM workspace, taken per call from a {@link ScratchPool} (so the
  * plan may run on several threads at once). Backward-weights tasks sum into private buffers
  * that are added in task order afterwards, so results do not depend on timing. With fewer
- * images than threads the GEMMs themselves are split over the pool instead.
+ * images than threads the GEMMs themselves are split over the pool instead. A fused activation
+ * runs on each image-group block of dst right after its GEMM, by the same thread, while the
+ * block is still in cache.
  */
 final class SimdConv2dPlan implements Conv2dPlan {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -46,11 +51,15 @@ final class SimdConv2dPlan implements Conv2dPlan {
     private final int tasks;
     private final Sgemm wide;       // non-null when the batch is smaller than the pool: GEMMs run in parallel
     private final ScratchPool<Scratch> scratch;
+    private final EltwiseKind activation;                // null: none
+    private final FusedActivation activationBackward;
 
-    SimdConv2dPlan(Conv2dSpec spec, WorkerPool pool) {
+    SimdConv2dPlan(SimdBackend backend, Conv2dSpec spec, WorkerPool pool) {
         this.spec = spec;
         this.op = "simd " + spec;
         this.pool = pool;
+        this.activation = spec.activation();
+        this.activationBackward = new FusedActivation(backend, spec, op);
         srcShape = spec.srcShape(); dstShape = spec.dstShape(); weightsShape = spec.weightsShape(); biasShape = spec.biasShape();
         Window w = spec.window();
         n = spec.batch(); ic = spec.inChannels(); oc = spec.outChannels(); groups = spec.groups();
@@ -89,6 +98,7 @@ final class SimdConv2dPlan implements Conv2dPlan {
                 whole.gemm(false, true, n, ocg, k, 1f, s, (long) g * k, ic * ihw, wt, (long) g * ocg * k, k,
                         b == null ? 0f : 1f, d, (long) g * ocg, oc);
             }
+            if (activation != null) EltwiseKernels.forwardRange(activation, d, d, 0, (long) n * oc);
             return;
         }
         Scratch set = scratch.take();
@@ -111,12 +121,17 @@ final class SimdConv2dPlan implements Conv2dPlan {
                         }
                         gemm(my, false, false, ocg, ohw, k, wt, (long) g * ocg * k, k, col, colOff, ohw,
                                 b == null ? 0f : 1f, d, dstOff, ohw);
+                        if (activation != null) EltwiseKernels.forwardRange(activation, d, d, dstOff, (long) ocg * ohw);
                     }
                 }
             });
         } finally {
             scratch.give(set);
         }
+    }
+
+    @Override public void backwardActivation(Tensor diffPre, Tensor diffDst, Tensor dst) {
+        activationBackward.backward(diffPre, diffDst, dst);
     }
 
     @Override public void backwardData(Tensor diffSrc, Tensor diffDst, Tensor weights) {
@@ -231,6 +246,7 @@ final class SimdConv2dPlan implements Conv2dPlan {
     }
 
     @Override public void close() {
+        activationBackward.close();
         scratch.close();
         if (wide != null) wide.close();
         if (whole != null) whole.close();

@@ -143,6 +143,23 @@ public abstract class DeviceOpsContract {
         }
     }
 
+    static List<Conv2dSpec> fusedConvolutions() { return FusedConvChecks.specs(); }
+
+    /** A fused activation: the device runs its eltwise kernel after the convolution's (see {@link FusedConvChecks}). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fusedConvolutions")
+    void fusedActivationMatchesDefinition(Conv2dSpec spec) {
+        FusedConvChecks.matchesDefinition(device, spec);
+    }
+
+    @Test void fusedActivationGradientsMatchFiniteDifferences() {
+        for (EltwiseKind kind : EltwiseKind.values()) FusedConvChecks.gradientsMatchFiniteDifferences(device, kind);
+    }
+
+    @Test void backwardActivationWithoutAnActivationIsAnError() {
+        FusedConvChecks.refusesBackwardActivationWithoutOne(device);
+    }
+
     // ---- pooling
 
     static List<Pool2dSpec> pools() {
