@@ -2,6 +2,7 @@ package dev.isthmus.nn;
 
 import dev.isthmus.engine.Backend;
 import dev.isthmus.engine.DType;
+import dev.isthmus.engine.EltwiseKind;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 
@@ -24,9 +25,12 @@ public final class CompileContext {
     private final List<Parameter> parameters;
     private final GradientSink gradients;
     private final List<AutoCloseable> owned;
+    private final EltwiseKind fuseActivation;
+    private final boolean fusedIntoPrevious;
 
     CompileContext(Backend backend, long seed, int index, int batch, Shape input, Shape output, boolean training,
-                   List<Parameter> parameters, GradientSink gradients, List<AutoCloseable> owned) {
+                   List<Parameter> parameters, GradientSink gradients, List<AutoCloseable> owned,
+                   EltwiseKind fuseActivation, boolean fusedIntoPrevious) {
         this.backend = backend;
         this.seed = seed;
         this.index = index;
@@ -37,6 +41,8 @@ public final class CompileContext {
         this.parameters = parameters;
         this.gradients = gradients;
         this.owned = owned;
+        this.fuseActivation = fuseActivation;
+        this.fusedIntoPrevious = fusedIntoPrevious;
     }
 
     public Backend backend() { return backend; }
@@ -66,6 +72,15 @@ public final class CompileContext {
 
     /** This layer's parameters in the order of its {@link Layer#parameterSlots}. */
     public Parameter parameter(int i) { return parameters.get(i); }
+
+    /**
+     * The activation of the next layer, which this layer computes as part of its own output
+     * (a {@link Conv2d} followed by an activation layer); null when there is none.
+     */
+    public EltwiseKind fuseActivation() { return fuseActivation; }
+
+    /** True for an activation layer whose work the previous layer does: it passes values and gradients through. */
+    public boolean fusedIntoPrevious() { return fusedIntoPrevious; }
 
     /** Where backward passes write parameter gradients so that they accumulate. */
     public GradientSink gradients() { return gradients; }

@@ -12,7 +12,9 @@ import java.util.List;
 /**
  * A 2-D convolution with PyTorch's arguments (torch.nn.Conv2d): square kernel, stride,
  * symmetric padding, dilation (1 = none), groups, bias. Weights (OC, IC/G, KH, KW), bias (OC).
- * PyTorch's conventions become the engine's (oneDNN's) here and only here.
+ * PyTorch's conventions become the engine's (oneDNN's) here and only here. When its model fuses
+ * the activation layer that follows ({@link Sequential#fuseActivations}), the plan computes it and
+ * this layer's output is the activated one.
  */
 public final class Conv2d extends AbstractLayer {
     private final int inChannels, outChannels, kernelSize, stride, padding, dilation, groups;
@@ -24,6 +26,7 @@ public final class Conv2d extends AbstractLayer {
     private Parameter weight, biasParam;
     private Tensor dst;       // (N, OC, OH, OW)
     private Tensor diffSrc;   // (N, IC, IH, IW); null when the input needs no gradient
+    private Tensor diffPre;   // (N, OC, OH, OW): the gradient before a fused activation; null without one
     private Tensor src;       // the input of the last forward
 
     public Conv2d(int inChannels, int outChannels, int kernelSize) {
@@ -95,11 +98,12 @@ public final class Conv2d extends AbstractLayer {
     }
 
     @Override public void compile(CompileContext ctx) {
-        plan = ctx.own(ctx.backend().conv2d(spec(ctx.batch(), ctx.input())));
+        plan = ctx.own(ctx.backend().conv2d(spec(ctx.batch(), ctx.input()).withActivation(ctx.fuseActivation())));
         weight = ctx.parameter(0);
         biasParam = bias ? ctx.parameter(1) : null;
         dst = ctx.allocate(ctx.batchedOutput());
         diffSrc = ctx.training() ? ctx.allocate(ctx.batchedInput()) : null;
+        diffPre = ctx.training() && ctx.fuseActivation() != null ? ctx.allocate(ctx.batchedOutput()) : null;
         gradients = ctx.gradients();
     }
 
@@ -111,7 +115,12 @@ public final class Conv2d extends AbstractLayer {
         return dst;
     }
 
-    @Override public Tensor backward(Tensor diffDst, boolean needInputGradient) {
+    @Override public Tensor backward(Tensor diffOutput, boolean needInputGradient) {
+        Tensor diffDst = diffOutput;
+        if (diffPre != null) {   // the output went through a fused activation
+            plan.backwardActivation(diffPre, diffOutput, dst);
+            diffDst = diffPre;
+        }
         Tensor gw = gradients.target(weight.grad());
         Tensor gb = biasParam == null ? null : gradients.target(biasParam.grad());
         plan.backwardWeights(gw, gb, diffDst, src);
@@ -124,7 +133,7 @@ public final class Conv2d extends AbstractLayer {
 
     @Override public void close() {
         plan = null;
-        dst = diffSrc = src = null;
+        dst = diffSrc = diffPre = src = null;
         weight = biasParam = null;
     }
 

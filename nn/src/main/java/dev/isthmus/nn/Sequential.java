@@ -2,6 +2,7 @@ package dev.isthmus.nn;
 
 import dev.isthmus.engine.Backend;
 import dev.isthmus.engine.DType;
+import dev.isthmus.engine.EltwiseKind;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 
@@ -21,6 +22,13 @@ import java.util.SplittableRandom;
  *   Tensor logits = model.forward(images);          // (N, 10)
  *   model.backward(loss.backward());
  * </pre>
+ *
+ * <p>Fusion: by default a {@link Conv2d} followed by an activation layer (ReLU, Tanh, ScaledTanh,
+ * Sigmoid) compiles into one convolution plan with the activation fused
+ * ({@link dev.isthmus.engine.Conv2dSpec#activation}): on oneDNN an eltwise post-op, so one pass
+ * over the output and one activation buffer fewer. The layers, their names and checkpoints do not
+ * change; the activation layer passes through. Results equal the unfused model's up to float
+ * rounding of tanh and sigmoid (ReLU: bit for bit). {@link #fuseActivations(boolean)} turns it off.
  */
 public final class Sequential implements AutoCloseable {
     public enum Mode { TRAIN, INFERENCE }
@@ -36,6 +44,8 @@ public final class Sequential implements AutoCloseable {
     private Parameters parameters;
     private GradientSink gradients;
     private List<AutoCloseable> owned = List.of();
+    private boolean fuseActivations = true;
+    private boolean[] fusedWithNext = new boolean[0];   // per layer, as compiled
 
     public Sequential(Layer... layers) {
         this(List.of(layers));
@@ -69,6 +79,33 @@ public final class Sequential implements AutoCloseable {
     }
 
     /**
+     * Whether the next {@link #compile} fuses each convolution with the activation layer after it
+     * (default true). Off, every layer runs its own plan: for comparisons and for reading a
+     * convolution's raw output with {@link #forwardTo}.
+     */
+    public Sequential fuseActivations(boolean fuse) {
+        this.fuseActivations = fuse;
+        return this;
+    }
+
+    /** The fused pairs of the current compile, "conv1+relu1", in layer order (empty when none or not compiled). */
+    public List<String> fusions() {
+        List<String> pairs = new ArrayList<>();
+        for (int i = 0; i < fusedWithNext.length; i++) {
+            if (fusedWithNext[i]) pairs.add(layers.get(i).name() + "+" + layers.get(i + 1).name());
+        }
+        return pairs;
+    }
+
+    private boolean[] fusionPlan() {
+        boolean[] fused = new boolean[layers.size()];
+        for (int i = 0; fuseActivations && i + 1 < layers.size(); i++) {
+            fused[i] = layers.get(i) instanceof Conv2d && layers.get(i + 1) instanceof Activation;
+        }
+        return fused;
+    }
+
+    /**
      * Plans every op for {@code batch} samples of shape {@code input} on {@code backend};
      * parameters are initialised from {@code seed}. Compiling again first frees the previous compile.
      */
@@ -87,11 +124,14 @@ public final class Sequential implements AutoCloseable {
         this.owned = CompileContext.newOwnedList();
         this.gradients = new GradientSink(backend);
         List<List<Parameter>> perLayer = allocateParameters(input, new SplittableRandom(seed));
+        this.fusedWithNext = fusionPlan();
         Shape in = input;
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
+            EltwiseKind fuse = fusedWithNext[i] ? ((Activation) layers.get(i + 1)).kind() : null;
+            boolean absorbed = i > 0 && fusedWithNext[i - 1];
             var ctx = new CompileContext(backend, seed, i, batch, in, shapes.get(i), compiledForTraining,
-                    perLayer.get(i), gradients, owned);
+                    perLayer.get(i), gradients, owned, fuse, absorbed);
             l.compile(ctx);
             in = shapes.get(i);
         }
@@ -164,6 +204,11 @@ public final class Sequential implements AutoCloseable {
         }
         if (last < 0 || last >= layers.size()) {
             throw new IllegalArgumentException("layer index " + last + " is outside [0, " + layers.size() + ")");
+        }
+        if (fusedWithNext[last]) {
+            throw new IllegalArgumentException("layer '" + layers.get(last).name() + "' has the activation '"
+                    + layers.get(last + 1).name() + "' fused into it, so its output is not computed on its own: ask for '"
+                    + layers.get(last + 1).name() + "', or call fuseActivations(false) before compile");
         }
         Tensor x = input;
         for (int i = 0; i <= last; i++) x = layers.get(i).forward(x, training);
@@ -244,6 +289,7 @@ public final class Sequential implements AutoCloseable {
             }
         }
         owned = List.of();
+        fusedWithNext = new boolean[0];
         backend = null;
         parameters = null;
         if (failure != null) throw failure;
