@@ -102,6 +102,10 @@ public class AlexNetBenchmark {
         @Param({"paper", "modern"})
         public String variant;
 
+        /** Whether each convolution's ReLU is fused into it ({@link Sequential#fuseActivations}). */
+        @Param("true")
+        public boolean fused;
+
         Backend engine;
         Sequential model;
         CrossEntropyLoss loss;
@@ -119,7 +123,8 @@ public class AlexNetBenchmark {
             System.out.printf(Locale.ROOT, "%nAlexNet (%s) training step, batch %d, on %s [%s]%n",
                     variant, TRAIN_BATCH, backend, engine.describe());
             Memory before = Memory.now();
-            model = network(variant).compile(engine, TRAIN_BATCH, input, Sequential.Mode.TRAIN, SEED);
+            model = network(variant).fuseActivations(fused).compile(engine, TRAIN_BATCH, input, Sequential.Mode.TRAIN, SEED);
+            System.out.println("fused: " + model.fusions());
             loss = new CrossEntropyLoss().compile(engine, TRAIN_BATCH, CLASSES);
             sgd = new SGD(model.parameters(), LR, MOMENTUM, WEIGHT_DECAY, false);
             images = Verify.uniform(engine, input.prepend(TRAIN_BATCH), 31, -1f, 1f);
@@ -215,6 +220,10 @@ public class AlexNetBenchmark {
         @Param({"1", "32"})
         public int batch;
 
+        /** Whether each convolution's ReLU is fused into it ({@link Sequential#fuseActivations}). */
+        @Param("true")
+        public boolean fused;
+
         Backend engine;
         Sequential model;
         Tensor images;   // (N, 3, H, W)
@@ -227,7 +236,8 @@ public class AlexNetBenchmark {
             System.out.printf(Locale.ROOT, "%nAlexNet (%s) inference, batch %d, on %s [%s]%n",
                     variant, batch, backend, engine.describe());
             Memory before = Memory.now();
-            model = network(variant).compile(engine, batch, input, Sequential.Mode.INFERENCE, SEED);
+            model = network(variant).fuseActivations(fused).compile(engine, batch, input, Sequential.Mode.INFERENCE, SEED);
+            System.out.println("fused: " + model.fusions());
             images = Verify.uniform(engine, input.prepend(batch), 41, -1f, 1f);
             Memory compiled = Memory.now();
             float[] first = model.forward(images).toFloatArray();

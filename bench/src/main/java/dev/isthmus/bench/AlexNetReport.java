@@ -11,7 +11,7 @@ import org.openjdk.jmh.results.RunResult;
 
 /**
  * Runs {@link AlexNetBenchmark} through JMH and prints one row per variant, benchmark and batch:
- * time per step, images per second (batch / time), and, when run with {@code -prof gc}, the
+ * (and fused or not: {@code -p fused=true,false}) time per step, images per second (batch / time), and, when run with {@code -prof gc}, the
  * heap bytes allocated per step ({@code gc.alloc.rate.norm}). The reorders per step and the
  * model's memory are printed by each trial's setup, above the table.
  *
@@ -31,17 +31,19 @@ public final class AlexNetReport {
         rows.sort(Comparator.<RunResult, String>comparing(r -> r.getParams().getParam("variant")).reversed()
                 .thenComparing(Comparator.<RunResult, String>comparing(AlexNetReport::method).reversed())
                 .thenComparing(r -> r.getParams().getParam("backend"))
-                .thenComparingInt(AlexNetReport::batch));
+                .thenComparingInt(AlexNetReport::batch)
+                .thenComparing(r -> r.getParams().getParam("fused"), Comparator.reverseOrder()));
 
         System.out.println();
         Reports.printMachine(System.out);
-        System.out.printf(Locale.ROOT, "%-8s %-10s %6s %-9s %11s %7s %10s %14s%n",
-                "variant", "benchmark", "batch", "backend", "ms/op", "±%", "images/s", "alloc B/op");
+        System.out.printf(Locale.ROOT, "%-8s %-10s %6s %-9s %-6s %11s %7s %10s %14s%n",
+                "variant", "benchmark", "batch", "backend", "fused", "ms/op", "±%", "images/s", "alloc B/op");
         for (RunResult r : rows) {
             double seconds = Reports.secondsPerOp(r.getPrimaryResult());
             Result<?> alloc = Reports.secondary(r, "gc.alloc.rate.norm");
-            System.out.printf(Locale.ROOT, "%-8s %-10s %6d %-9s %11.2f %7.1f %10.1f %14s%n",
+            System.out.printf(Locale.ROOT, "%-8s %-10s %6d %-9s %-6s %11.2f %7.1f %10.1f %14s%n",
                     r.getParams().getParam("variant"), method(r), batch(r), r.getParams().getParam("backend"),
+                    r.getParams().getParam("fused"),
                     seconds * 1e3, 100 * Reports.relativeError(r.getPrimaryResult()), batch(r) / seconds,
                     alloc == null ? "(-prof gc)" : String.format(Locale.ROOT, "%.1f", alloc.getScore()));
         }

@@ -71,6 +71,10 @@ public class LeNetBenchmark {
         @Param("dnnl")
         public String backend;
 
+        /** Whether each convolution's scaled tanh is fused into it ({@link Sequential#fuseActivations}). */
+        @Param("true")
+        public boolean fused;
+
         Backend engine;
         Sequential model;
         CrossEntropyLoss loss;
@@ -129,7 +133,7 @@ public class LeNetBenchmark {
         }
 
         private void open(Backend on) {
-            model = LeNet5.classic().compile(on, TRAIN_BATCH, INPUT, Sequential.Mode.TRAIN, SEED);
+            model = LeNet5.classic().fuseActivations(fused).compile(on, TRAIN_BATCH, INPUT, Sequential.Mode.TRAIN, SEED);
             loss = new CrossEntropyLoss().compile(on, TRAIN_BATCH, LeNet5.CLASSES);
             sgd = new SGD(model.parameters(), LR, MOMENTUM, 0f, false);
             images = Verify.uniform(on, INPUT.prepend(TRAIN_BATCH), 11, -1f, 1f);
@@ -163,6 +167,10 @@ public class LeNetBenchmark {
         @Param({"1", "256"})
         public int batch;
 
+        /** Whether each convolution's scaled tanh is fused into it ({@link Sequential#fuseActivations}). */
+        @Param("true")
+        public boolean fused;
+
         Backend engine;
         Sequential model;
         Tensor images;   // (N, 1, 32, 32)
@@ -171,7 +179,7 @@ public class LeNetBenchmark {
         public void setup() {
             engine = Backends.create(BackendKind.parse(backend));
             System.out.printf(Locale.ROOT, "%nLeNet-5 inference, batch %d, on %s [%s]%n", batch, backend, engine.describe());
-            model = LeNet5.classic().compile(engine, batch, INPUT, Sequential.Mode.INFERENCE, SEED);
+            model = LeNet5.classic().fuseActivations(fused).compile(engine, batch, INPUT, Sequential.Mode.INFERENCE, SEED);
             images = Verify.uniform(engine, INPUT.prepend(batch), 21, -1f, 1f);
             float[] logits = model.forward(images).toFloatArray();
             for (float v : logits) Verify.requireFinite("a logit", v);

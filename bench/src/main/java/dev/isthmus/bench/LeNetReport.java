@@ -29,17 +29,18 @@ public final class LeNetReport {
                 .toList());
         rows.sort(Comparator.<RunResult, String>comparing(r -> method(r)).reversed()
                 .thenComparing(r -> r.getParams().getParam("backend"))
-                .thenComparingInt(LeNetReport::batch));
+                .thenComparingInt(LeNetReport::batch)
+                .thenComparing(r -> r.getParams().getParam("fused"), Comparator.reverseOrder()));
 
         System.out.println();
         Reports.printMachine(System.out);
-        System.out.printf(Locale.ROOT, "%-10s %6s %-9s %11s %7s %12s %14s%n",
-                "benchmark", "batch", "backend", "us/op", "±%", "images/s", "alloc B/op");
+        System.out.printf(Locale.ROOT, "%-10s %6s %-9s %-6s %11s %7s %12s %14s%n",
+                "benchmark", "batch", "backend", "fused", "us/op", "±%", "images/s", "alloc B/op");
         for (RunResult r : rows) {
             double seconds = Reports.secondsPerOp(r.getPrimaryResult());
             Result<?> alloc = Reports.secondary(r, "gc.alloc.rate.norm");
-            System.out.printf(Locale.ROOT, "%-10s %6d %-9s %11.1f %7.1f %12.0f %14s%n",
-                    method(r), batch(r), r.getParams().getParam("backend"), seconds * 1e6,
+            System.out.printf(Locale.ROOT, "%-10s %6d %-9s %-6s %11.1f %7.1f %12.0f %14s%n",
+                    method(r), batch(r), r.getParams().getParam("backend"), r.getParams().getParam("fused"), seconds * 1e6,
                     100 * Reports.relativeError(r.getPrimaryResult()), batch(r) / seconds,
                     alloc == null ? "(-prof gc)" : String.format(Locale.ROOT, "%.1f", alloc.getScore()));
         }

@@ -223,6 +223,7 @@ final class AlexnetCommand implements Command {
                 config.put("model", "AlexNet " + variantName);
                 config.put("parameters", model.parameters().count());
                 config.put("backend", backend.describe());
+                config.put("fused", model.fusions());
                 config.put("data", synthetic ? "synthetic Shapes (easy), " + SYNTHETIC_CLASSES + " x " + perClass : dataDir.toString());
                 config.put("classes", data.classes());
                 config.put("train_images", trainIdx.length);

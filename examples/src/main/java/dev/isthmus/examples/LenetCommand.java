@@ -129,6 +129,7 @@ final class LenetCommand implements Command {
             config.put("model", "LeNet-5 " + args.string("variant"));
             config.put("parameters", model.parameters().count());
             config.put("backend", backend.describe());
+            config.put("fused", model.fusions());
             config.put("epochs", epochs);
             config.put("batch", batch);
             config.put("optimizer", args.string("optimizer"));
