@@ -86,7 +86,7 @@ public final class ArrayKernels {
                 FloatVector v = FloatVector.fromMemorySegment(S, x, i * 4, NATIVE);
                 acc = v.fma(v, acc);
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += Simd.sumLanes(acc);   // a fixed order: repeated calls give the same bits
         }
         for (; i < n; i++) {
             float v = x.getAtIndex(F, i);

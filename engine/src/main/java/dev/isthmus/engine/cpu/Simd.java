@@ -57,6 +57,17 @@ public final class Simd {
         };
     }
 
+    /**
+     * The lanes of {@code v} added in lane order. Not {@code reduceLanes(ADD)}: its order differs
+     * between the JIT's intrinsic and the interpreter's fallback, so the same call could give
+     * different bits before and after compilation, and a forward pass would not repeat itself.
+     */
+    public static float sumLanes(FloatVector v) {
+        float s = 0;
+        for (int l = 0; l < v.length(); l++) s += v.lane(l);
+        return s;
+    }
+
     /** One line on the SIMD width, for logs and {@code isthmus info}. */
     public static String describe() {
         return VECTOR ? "Vector API, " + SPECIES.length() + " float lanes" : "scalar (" + LANES_PROPERTY + "=0)";

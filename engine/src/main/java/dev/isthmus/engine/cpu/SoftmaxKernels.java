@@ -89,7 +89,7 @@ public final class SoftmaxKernels {
                 e.intoMemorySegment(probs, row + j * 4L, NATIVE);
                 sumV = sumV.add(e);
             }
-            float sum = sumV.reduceLanes(VectorOperators.ADD);
+            float sum = Simd.sumLanes(sumV);   // a fixed order: repeated calls give the same bits
             for (; j < classes; j++) {
                 float e = (float) Math.exp(logits.get(F, row + j * 4L) - max);
                 probs.set(F, row + j * 4L, e);

@@ -19,7 +19,9 @@ import dev.isthmus.engine.Tensor;
  *   diffWeights (OC, IC) = diffDst^T (OC, N) . src (N, IC);   diffBias (OC) = column sums of diffDst
  * </pre>
  *
- * src and diffSrc may have any shape with N IC elements.
+ * src and diffSrc may have any shape with N IC elements. A forward of at most
+ * {@link Gemv#MAX_ROWS} rows (inference at batch 1) skips the GEMM's packing of the weights:
+ * {@link Gemv} streams each weight row once, the output rows split over the pool.
  */
 final class SimdLinearPlan implements LinearPlan {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -29,15 +31,20 @@ final class SimdLinearPlan implements LinearPlan {
     private final Shape dstShape, weightsShape, biasShape;
     private final int n, in, out;
     private final Sgemm sgemm;
+    private final WorkerPool pool;
+    private final int gemvTasks;   // > 0: the forward is a Gemv split into this many tasks
 
     SimdLinearPlan(LinearSpec spec, WorkerPool pool) {
         this.spec = spec;
+        this.pool = pool;
         this.op = "simd " + spec;
         dstShape = spec.dstShape();
         weightsShape = spec.weightsShape();
         biasShape = spec.biasShape();
         n = spec.batch(); in = spec.inFeatures(); out = spec.outFeatures();
         sgemm = new Sgemm(pool, Math.max(n, out), Math.max(in, out), Math.max(n, Math.max(in, out)));
+        // at least 64 output rows per task: below that a task's hand-off costs more than its work
+        gemvTasks = n <= Gemv.MAX_ROWS ? Math.max(1, Math.min(pool.threads(), out / 64)) : 0;
     }
 
     @Override public LinearSpec spec() { return spec; }
@@ -52,7 +59,18 @@ final class SimdLinearPlan implements LinearPlan {
             MemorySegment b = bias.segment();
             for (int r = 0; r < n; r++) MemorySegment.copy(b, 0, d, (long) r * out * 4, (long) out * 4);
         }
-        sgemm.gemm(false, true, n, out, in, 1f, src.segment(), 0, in, weights.segment(), 0, in, bias == null ? 0f : 1f, d, 0, out);
+        MemorySegment x = src.segment(), w = weights.segment();
+        if (gemvTasks > 0) {
+            boolean accumulate = bias != null;
+            pool.run(gemvTasks, t -> Gemv.rows(x, w, d, n, in, out, rowStart(t), rowStart(t + 1), accumulate));
+            return;
+        }
+        sgemm.gemm(false, true, n, out, in, 1f, x, 0, in, w, 0, in, bias == null ? 0f : 1f, d, 0, out);
+    }
+
+    /** Task t's first output row: an even split, on multiples of 4 (Gemv's block) except at the end. */
+    private int rowStart(int t) {
+        return t == gemvTasks ? out : WorkerPool.split(out / 4, gemvTasks, t) * 4;
     }
 
     @Override public void backwardData(Tensor diffSrc, Tensor diffDst, Tensor weights) {

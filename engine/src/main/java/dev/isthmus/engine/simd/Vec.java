@@ -65,10 +65,7 @@ final class Vec {
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
             acc = acc.add(FloatVector.fromMemorySegment(S, src, (off + i) * 4, NATIVE));
         }
-        // lanes in a fixed order, not reduceLanes: its order differs between the JIT's intrinsic
-        // and the interpreter's fallback, and repeated calls must give the same bits
-        float s = 0;
-        for (int l = 0; l < S.length(); l++) s += acc.lane(l);
+        float s = Simd.sumLanes(acc);   // not reduceLanes: see there
         for (; i < n; i++) s += src.getAtIndex(F, off + i);
         return s;
     }

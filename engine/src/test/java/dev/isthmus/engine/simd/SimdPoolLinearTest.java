@@ -96,7 +96,10 @@ class SimdPoolLinearTest {
 
     static List<LinearSpec> linears() {
         return List.of(new LinearSpec(1, 1, 1, true), new LinearSpec(7, 15, 17, true), new LinearSpec(64, 400, 120, true),
-                new LinearSpec(33, 100, 10, false), new LinearSpec(3, 1023, 7, true));
+                new LinearSpec(33, 100, 10, false), new LinearSpec(3, 1023, 7, true),
+                // Gemv's path (at most 4 rows): output rows split over two tasks, blocks of four plus a tail
+                new LinearSpec(1, 9216, 130, true), new LinearSpec(2, 33, 131, false), new LinearSpec(4, 17, 257, true),
+                new LinearSpec(5, 33, 131, true));   // one row past Gemv: the GEMM again
     }
 
     @ParameterizedTest(name = "{0}")
