@@ -75,6 +75,7 @@ final class BenchCommand implements Command {
 
     @Override public int run(Args args, PrintStream out) throws Exception {
         boolean quick = args.bool("quick");
+        boolean verbose = args.bool(Args.VERBOSE);   // also: every measurement as it is taken, to stderr
         int rounds = quick && !args.has("rounds") ? 1 : args.intInRange("rounds", 1, 1000);
         int warmup = quick && !args.has("warmup") ? 0 : args.intInRange("warmup", 0, 100);
         int threads = args.intInRange("threads", 1, 1024);
@@ -108,6 +109,10 @@ final class BenchCommand implements Command {
                     for (Peer p : order) {
                         Measurement m = measure(p, w, isthmus, torch, c);
                         if (measured) record(table, w, p, m, heap);
+                        if (verbose) {
+                            System.err.printf(Locale.ROOT, "bench compare: round %d, %s, %s (order %s): %.4f s%n",
+                                    r + 1, w.label(), p.title, order.stream().map(x -> x.title).toList(), m.seconds());
+                        }
                     }
                 }
                 System.err.printf(Locale.ROOT, "bench compare: %s round %d of %d done in %.1f s (load average %s)%n",

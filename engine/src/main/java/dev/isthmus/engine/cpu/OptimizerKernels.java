@@ -55,27 +55,85 @@ public final class OptimizerKernels {
         params.setAtIndex(F, i, Math.fma(-lr, g, p));
     }
 
+    /**
+     * One branch-free loop per case (no momentum; the first step; momentum; Nesterov momentum),
+     * chosen before looping: with the branches inside one loop, C2's profiled loop predicates
+     * failed whenever a JVM alternated between models (bench compare's LeNet and AlexNet steps), and
+     * the method was deoptimized 73 times in a minute, running interpreted in between.
+     */
     public static void sgdVector(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
                                  float momentum, float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
         assert params.byteSize() >= n * 4 && grads.byteSize() >= n * 4 && (momentum == 0f || state.byteSize() >= n * 4);
         float keep = 1f - dampening;
-        FloatVector wd = FloatVector.broadcast(S, weightDecay);
-        FloatVector mom = FloatVector.broadcast(S, momentum);
-        FloatVector negLr = FloatVector.broadcast(S, -lr);
-        boolean useMomentum = momentum != 0f;
+        long i;
+        if (momentum == 0f) i = sgdPlain(params, grads, n, lr, weightDecay);
+        else if (firstStep) i = sgdFirst(params, grads, state, n, lr, momentum, weightDecay, nesterov);
+        else if (nesterov) i = sgdNesterov(params, grads, state, n, lr, momentum, keep, weightDecay);
+        else i = sgdMomentum(params, grads, state, n, lr, momentum, keep, weightDecay);
+        for (; i < n; i++) sgdOne(params, grads, state, i, lr, momentum, keep, weightDecay, nesterov, firstStep);
+    }
+
+    // Each loop returns where the scalar tail starts; the operations are sgdOne's, in its order.
+
+    private static long sgdPlain(MemorySegment params, MemorySegment grads, long n, float lr, float weightDecay) {
+        FloatVector wd = FloatVector.broadcast(S, weightDecay), negLr = FloatVector.broadcast(S, -lr);
         long i = 0;
         for (long bound = S.loopBound(n); i < bound; i += S.length()) {
             long at = i * 4;
             FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
             FloatVector g = wd.fma(p, FloatVector.fromMemorySegment(S, grads, at, NATIVE));
-            if (useMomentum) {
-                FloatVector buf = firstStep ? g : mom.fma(FloatVector.fromMemorySegment(S, state, at, NATIVE), g.mul(keep));
-                buf.intoMemorySegment(state, at, NATIVE);
-                g = nesterov ? mom.fma(buf, g) : buf;
-            }
             negLr.fma(g, p).intoMemorySegment(params, at, NATIVE);
         }
-        for (; i < n; i++) sgdOne(params, grads, state, i, lr, momentum, keep, weightDecay, nesterov, firstStep);
+        return i;
+    }
+
+    /** The first step with momentum: buf = g. Once per optimizer, so one loop with the Nesterov test inside will do. */
+    private static long sgdFirst(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+                                 float momentum, float weightDecay, boolean nesterov) {
+        FloatVector wd = FloatVector.broadcast(S, weightDecay), mom = FloatVector.broadcast(S, momentum);
+        FloatVector negLr = FloatVector.broadcast(S, -lr);
+        long i = 0;
+        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+            long at = i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
+            FloatVector g = wd.fma(p, FloatVector.fromMemorySegment(S, grads, at, NATIVE));
+            g.intoMemorySegment(state, at, NATIVE);
+            if (nesterov) g = mom.fma(g, g);
+            negLr.fma(g, p).intoMemorySegment(params, at, NATIVE);
+        }
+        return i;
+    }
+
+    private static long sgdMomentum(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+                                    float momentum, float keep, float weightDecay) {
+        FloatVector wd = FloatVector.broadcast(S, weightDecay), mom = FloatVector.broadcast(S, momentum);
+        FloatVector negLr = FloatVector.broadcast(S, -lr);
+        long i = 0;
+        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+            long at = i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
+            FloatVector g = wd.fma(p, FloatVector.fromMemorySegment(S, grads, at, NATIVE));
+            FloatVector buf = mom.fma(FloatVector.fromMemorySegment(S, state, at, NATIVE), g.mul(keep));
+            buf.intoMemorySegment(state, at, NATIVE);
+            negLr.fma(buf, p).intoMemorySegment(params, at, NATIVE);
+        }
+        return i;
+    }
+
+    private static long sgdNesterov(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+                                    float momentum, float keep, float weightDecay) {
+        FloatVector wd = FloatVector.broadcast(S, weightDecay), mom = FloatVector.broadcast(S, momentum);
+        FloatVector negLr = FloatVector.broadcast(S, -lr);
+        long i = 0;
+        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+            long at = i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
+            FloatVector g = wd.fma(p, FloatVector.fromMemorySegment(S, grads, at, NATIVE));
+            FloatVector buf = mom.fma(FloatVector.fromMemorySegment(S, state, at, NATIVE), g.mul(keep));
+            buf.intoMemorySegment(state, at, NATIVE);
+            negLr.fma(mom.fma(buf, g), p).intoMemorySegment(params, at, NATIVE);
+        }
+        return i;
     }
 
     // ---- RMSProp ------------------------------------------------------------------------------
