@@ -166,32 +166,61 @@ public final class OptimizerKernels {
         params.setAtIndex(F, i, Math.fma(-lr, d, p));
     }
 
+    /** Two branch-free loops, with and without momentum, for the reason {@link #sgdVector} gives. */
     public static void rmsPropVector(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
                                      float alpha, float eps, float weightDecay, float momentum) {
         assert params.byteSize() >= n * 4 && grads.byteSize() >= n * 4
                 && state.byteSize() >= (momentum > 0f ? 2 : 1) * n * 4;
-        FloatVector wd = FloatVector.broadcast(S, weightDecay);
-        FloatVector a = FloatVector.broadcast(S, alpha);
-        FloatVector mom = FloatVector.broadcast(S, momentum);
+        long i = rmsPropLoop(params, grads, state, n, lr, alpha, eps, weightDecay, momentum, momentum > 0f);
+        for (; i < n; i++) rmsPropOne(params, grads, state, n, i, lr, alpha, eps, weightDecay, momentum);
+    }
+
+    private static long rmsPropLoop(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+                                    float alpha, float eps, float weightDecay, float momentum, boolean useMomentum) {
+        return useMomentum ? rmsPropMomentum(params, grads, state, n, lr, alpha, eps, weightDecay, momentum)
+                : rmsPropPlain(params, grads, state, n, lr, alpha, eps, weightDecay);
+    }
+
+    /** sq = alpha sq + (1 - alpha) g^2, then g / (sqrt(sq) + eps): the update's common part. */
+    private static FloatVector rmsPropStep(MemorySegment grads, MemorySegment state, long at, FloatVector p,
+                                           FloatVector wd, FloatVector a, float oneMinusAlpha, float eps) {
+        FloatVector g = wd.fma(p, FloatVector.fromMemorySegment(S, grads, at, NATIVE));
+        FloatVector sq = a.fma(FloatVector.fromMemorySegment(S, state, at, NATIVE), g.mul(oneMinusAlpha).mul(g));
+        sq.intoMemorySegment(state, at, NATIVE);
+        return g.div(sq.lanewise(VectorOperators.SQRT).add(eps));
+    }
+
+    private static long rmsPropPlain(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+                                     float alpha, float eps, float weightDecay) {
+        FloatVector wd = FloatVector.broadcast(S, weightDecay), a = FloatVector.broadcast(S, alpha);
         FloatVector negLr = FloatVector.broadcast(S, -lr);
         float oneMinusAlpha = 1f - alpha;
-        boolean useMomentum = momentum > 0f;
+        long i = 0;
+        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+            long at = i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
+            FloatVector d = rmsPropStep(grads, state, at, p, wd, a, oneMinusAlpha, eps);
+            negLr.fma(d, p).intoMemorySegment(params, at, NATIVE);
+        }
+        return i;
+    }
+
+    private static long rmsPropMomentum(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+                                        float alpha, float eps, float weightDecay, float momentum) {
+        FloatVector wd = FloatVector.broadcast(S, weightDecay), a = FloatVector.broadcast(S, alpha);
+        FloatVector mom = FloatVector.broadcast(S, momentum), negLr = FloatVector.broadcast(S, -lr);
+        float oneMinusAlpha = 1f - alpha;
         long bufAt = n * 4;
         long i = 0;
         for (long bound = S.loopBound(n); i < bound; i += S.length()) {
             long at = i * 4;
             FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
-            FloatVector g = wd.fma(p, FloatVector.fromMemorySegment(S, grads, at, NATIVE));
-            FloatVector sq = a.fma(FloatVector.fromMemorySegment(S, state, at, NATIVE), g.mul(oneMinusAlpha).mul(g));
-            sq.intoMemorySegment(state, at, NATIVE);
-            FloatVector d = g.div(sq.lanewise(VectorOperators.SQRT).add(eps));
-            if (useMomentum) {
-                d = mom.fma(FloatVector.fromMemorySegment(S, state, bufAt + at, NATIVE), d);
-                d.intoMemorySegment(state, bufAt + at, NATIVE);
-            }
+            FloatVector d = rmsPropStep(grads, state, at, p, wd, a, oneMinusAlpha, eps);
+            d = mom.fma(FloatVector.fromMemorySegment(S, state, bufAt + at, NATIVE), d);
+            d.intoMemorySegment(state, bufAt + at, NATIVE);
             negLr.fma(d, p).intoMemorySegment(params, at, NATIVE);
         }
-        for (; i < n; i++) rmsPropOne(params, grads, state, n, i, lr, alpha, eps, weightDecay, momentum);
+        return i;
     }
 
     // ---- Adam / AdamW -------------------------------------------------------------------------
@@ -239,34 +268,55 @@ public final class OptimizerKernels {
         params.setAtIndex(F, i, Math.fma(-stepSize, m / denom, p));
     }
 
+    /** Two branch-free loops, L2 and decoupled (AdamW) weight decay, for the reason {@link #sgdVector} gives. */
     public static void adamVector(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
                                   float beta1, float beta2, float eps, float weightDecay, boolean decoupled, long step) {
         assert params.byteSize() >= n * 4 && grads.byteSize() >= n * 4 && state.byteSize() >= 2 * n * 4;
         float stepSize = adamStepSize(lr, beta1, step);
         float sqrtC2 = adamSqrtCorrection2(beta2, step);
         float decay = 1f - lr * weightDecay;
-        FloatVector b1 = FloatVector.broadcast(S, beta1);
-        FloatVector b2 = FloatVector.broadcast(S, beta2);
+        long i = decoupled ? adamDecoupled(params, grads, state, n, beta1, beta2, eps, stepSize, sqrtC2, decay)
+                : adamCoupled(params, grads, state, n, beta1, beta2, eps, weightDecay, stepSize, sqrtC2);
+        for (; i < n; i++) {
+            adamOne(params, grads, state, n, i, beta1, beta2, eps, weightDecay, decoupled, stepSize, sqrtC2, decay);
+        }
+    }
+
+    private static long adamCoupled(MemorySegment params, MemorySegment grads, MemorySegment state, long n,
+                                    float beta1, float beta2, float eps, float weightDecay, float stepSize, float sqrtC2) {
         FloatVector wd = FloatVector.broadcast(S, weightDecay);
-        FloatVector negStep = FloatVector.broadcast(S, -stepSize);
-        float oneMinusB1 = 1f - beta1;
-        float oneMinusB2 = 1f - beta2;
-        long vAt = n * 4;
         long i = 0;
         for (long bound = S.loopBound(n); i < bound; i += S.length()) {
             long at = i * 4;
             FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
+            FloatVector g = wd.fma(p, FloatVector.fromMemorySegment(S, grads, at, NATIVE));
+            adamUpdate(params, state, n, at, p, g, beta1, beta2, eps, stepSize, sqrtC2);
+        }
+        return i;
+    }
+
+    private static long adamDecoupled(MemorySegment params, MemorySegment grads, MemorySegment state, long n,
+                                      float beta1, float beta2, float eps, float stepSize, float sqrtC2, float decay) {
+        long i = 0;
+        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+            long at = i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE).mul(decay);
             FloatVector g = FloatVector.fromMemorySegment(S, grads, at, NATIVE);
-            if (decoupled) p = p.mul(decay); else g = wd.fma(p, g);
-            FloatVector m = b1.fma(FloatVector.fromMemorySegment(S, state, at, NATIVE), g.mul(oneMinusB1));
-            FloatVector v = b2.fma(FloatVector.fromMemorySegment(S, state, vAt + at, NATIVE), g.mul(oneMinusB2).mul(g));
-            m.intoMemorySegment(state, at, NATIVE);
-            v.intoMemorySegment(state, vAt + at, NATIVE);
-            FloatVector denom = v.lanewise(VectorOperators.SQRT).div(sqrtC2).add(eps);
-            negStep.fma(m.div(denom), p).intoMemorySegment(params, at, NATIVE);
+            adamUpdate(params, state, n, at, p, g, beta1, beta2, eps, stepSize, sqrtC2);
         }
-        for (; i < n; i++) {
-            adamOne(params, grads, state, n, i, beta1, beta2, eps, weightDecay, decoupled, stepSize, sqrtC2, decay);
-        }
+        return i;
+    }
+
+    /** m, v and p from the (decayed) parameters p and the gradient g, as adamOne computes them. */
+    private static void adamUpdate(MemorySegment params, MemorySegment state, long n, long at, FloatVector p, FloatVector g,
+                                   float beta1, float beta2, float eps, float stepSize, float sqrtC2) {
+        long vAt = n * 4;
+        FloatVector m = FloatVector.broadcast(S, beta1).fma(FloatVector.fromMemorySegment(S, state, at, NATIVE), g.mul(1f - beta1));
+        FloatVector v = FloatVector.broadcast(S, beta2).fma(FloatVector.fromMemorySegment(S, state, vAt + at, NATIVE),
+                g.mul(1f - beta2).mul(g));
+        m.intoMemorySegment(state, at, NATIVE);
+        v.intoMemorySegment(state, vAt + at, NATIVE);
+        FloatVector denom = v.lanewise(VectorOperators.SQRT).div(sqrtC2).add(eps);
+        FloatVector.broadcast(S, -stepSize).fma(m.div(denom), p).intoMemorySegment(params, at, NATIVE);
     }
 }
