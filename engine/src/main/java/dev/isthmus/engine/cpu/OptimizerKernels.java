@@ -112,9 +112,7 @@ public final class OptimizerKernels {
         for (long bound = S.loopBound(n); i < bound; i += S.length()) {
             long at = i * 4;
             FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
-            FloatVector g = wd.fma(p, FloatVector.fromMemorySegment(S, grads, at, NATIVE));
-            FloatVector buf = mom.fma(FloatVector.fromMemorySegment(S, state, at, NATIVE), g.mul(keep));
-            buf.intoMemorySegment(state, at, NATIVE);
+            FloatVector buf = momentumBuffer(grads, state, at, p, wd, mom, keep);
             negLr.fma(buf, p).intoMemorySegment(params, at, NATIVE);
         }
         return i;
@@ -134,6 +132,15 @@ public final class OptimizerKernels {
             negLr.fma(mom.fma(buf, g), p).intoMemorySegment(params, at, NATIVE);
         }
         return i;
+    }
+
+    /** g = grad + wd p; buf = momentum buf + keep g, stored; returns buf (sgdOne's order). */
+    private static FloatVector momentumBuffer(MemorySegment grads, MemorySegment state, long at, FloatVector p,
+                                              FloatVector wd, FloatVector mom, float keep) {
+        FloatVector g = wd.fma(p, FloatVector.fromMemorySegment(S, grads, at, NATIVE));
+        FloatVector buf = mom.fma(FloatVector.fromMemorySegment(S, state, at, NATIVE), g.mul(keep));
+        buf.intoMemorySegment(state, at, NATIVE);
+        return buf;
     }
 
     // ---- RMSProp ------------------------------------------------------------------------------
