@@ -28,17 +28,27 @@ public final class ArrayKernels {
     // ---- fill: dst[i] = value --------------------------------------------------------------
 
     public static void fill(MemorySegment dst, long n, float value) {
-        if (Simd.VECTOR) fillVector(dst, n, value); else fillScalar(dst, n, value);
+        fillRange(dst, 0, n, value);
+    }
+
+    /** {@link #fill} on elements [from, to) only. */
+    public static void fillRange(MemorySegment dst, long from, long to, float value) {
+        if (Simd.VECTOR) fillVector(dst, from, to, value);
+        else for (long i = from; i < to; i++) dst.setAtIndex(F, i, value);
     }
 
     public static void fillVector(MemorySegment dst, long n, float value) {
-        assert dst.byteSize() >= n * 4;
+        fillVector(dst, 0, n, value);
+    }
+
+    private static void fillVector(MemorySegment dst, long from, long to, float value) {
+        assert dst.byteSize() >= to * 4;
         FloatVector v = FloatVector.broadcast(S, value);
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from;
+        for (long bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             v.intoMemorySegment(dst, i * 4, NATIVE);
         }
-        for (; i < n; i++) dst.setAtIndex(F, i, value);
+        for (; i < to; i++) dst.setAtIndex(F, i, value);
     }
 
     public static void fillScalar(MemorySegment dst, long n, float value) {
@@ -48,19 +58,29 @@ public final class ArrayKernels {
     // ---- axpy: y[i] += alpha x[i] (one fused multiply-add) ---------------------------------
 
     public static void axpy(float alpha, MemorySegment x, MemorySegment y, long n) {
-        if (Simd.VECTOR) axpyVector(alpha, x, y, n); else axpyScalar(alpha, x, y, n);
+        axpyRange(alpha, x, y, 0, n);
+    }
+
+    /** {@link #axpy} on elements [from, to) only. */
+    public static void axpyRange(float alpha, MemorySegment x, MemorySegment y, long from, long to) {
+        if (Simd.VECTOR) axpyVector(alpha, x, y, from, to);
+        else for (long i = from; i < to; i++) y.setAtIndex(F, i, Math.fma(x.getAtIndex(F, i), alpha, y.getAtIndex(F, i)));
     }
 
     public static void axpyVector(float alpha, MemorySegment x, MemorySegment y, long n) {
-        assert x.byteSize() >= n * 4 && y.byteSize() >= n * 4;
+        axpyVector(alpha, x, y, 0, n);
+    }
+
+    private static void axpyVector(float alpha, MemorySegment x, MemorySegment y, long from, long to) {
+        assert x.byteSize() >= to * 4 && y.byteSize() >= to * 4;
         FloatVector a = FloatVector.broadcast(S, alpha);
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from;
+        for (long bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             FloatVector xv = FloatVector.fromMemorySegment(S, x, i * 4, NATIVE);
             FloatVector yv = FloatVector.fromMemorySegment(S, y, i * 4, NATIVE);
             xv.fma(a, yv).intoMemorySegment(y, i * 4, NATIVE);
         }
-        for (; i < n; i++) y.setAtIndex(F, i, Math.fma(x.getAtIndex(F, i), alpha, y.getAtIndex(F, i)));
+        for (; i < to; i++) y.setAtIndex(F, i, Math.fma(x.getAtIndex(F, i), alpha, y.getAtIndex(F, i)));
     }
 
     public static void axpyScalar(float alpha, MemorySegment x, MemorySegment y, long n) {

@@ -1,5 +1,7 @@
 package dev.isthmus.engine.cpu;
 
+import java.lang.foreign.MemorySegment;
+
 import dev.isthmus.engine.Checks;
 import dev.isthmus.engine.DType;
 import dev.isthmus.engine.OptimizerPlan;
@@ -9,7 +11,8 @@ import dev.isthmus.engine.Tensor;
 
 /**
  * An {@link OptimizerPlan} on host tensors over {@link OptimizerKernels}: one vector loop
- * over the whole slab per step, single-threaded, nothing allocated per call.
+ * over the slab per step, split over a {@link ParallelRange} when one is given and the slab is
+ * large (AlexNet's 61 million parameters), nothing allocated per call.
  *
  * <pre>
  *   params (n) F32 any shape   grads (n) F32 any shape   state stateShape() = (max(1, slots), n) F32
@@ -20,13 +23,20 @@ public final class CpuOptimizerPlan implements OptimizerPlan {
     private final long elements;
     private final Shape stateShape;
     private final String op;
+    private final ParallelRange team;   // null: the calling thread only
+    private final Step body = new Step();
 
     public CpuOptimizerPlan(OptimizerSpec spec, long elements) {
+        this(spec, elements, null);
+    }
+
+    public CpuOptimizerPlan(OptimizerSpec spec, long elements, ParallelRange team) {
         if (spec == null) throw new IllegalArgumentException("optimizer spec is null");
         this.spec = spec;
         this.elements = Checks.positive("optimizer elements", elements);
         this.stateShape = OptimizerPlan.super.stateShape();
         this.op = "optimizer(" + spec + ", " + elements + ")";
+        this.team = team;
     }
 
     @Override public OptimizerSpec spec() { return spec; }
@@ -41,14 +51,43 @@ public final class CpuOptimizerPlan implements OptimizerPlan {
         Checks.tensor(op, "state", state, stateShape, DType.F32);
         Checks.finiteNonNegative("learning rate", lr);
         if (step < 1) throw new IllegalArgumentException(op + ": step counts from 1, got " + step);
-        switch (spec) {
-            case OptimizerSpec.Sgd s -> OptimizerKernels.sgd(params.segment(), grads.segment(), state.segment(), elements,
-                    lr, s.momentum(), s.dampening(), s.weightDecay(), s.nesterov(), step == 1);
-            case OptimizerSpec.RmsProp r -> OptimizerKernels.rmsProp(params.segment(), grads.segment(), state.segment(),
-                    elements, lr, r.alpha(), r.eps(), r.weightDecay(), r.momentum());
-            case OptimizerSpec.Adam a -> OptimizerKernels.adam(params.segment(), grads.segment(), state.segment(),
-                    elements, lr, a.beta1(), a.beta2(), a.eps(), a.weightDecay(), a.decoupled(), step);
+        if (team == null || elements < ParallelRange.MIN_PARALLEL) {
+            update(params.segment(), state.segment(), grads.segment(), lr, step, 0, elements);
+            return;
         }
+        synchronized (body) {   // the body's fields are this call's: one parallel call per plan at a time
+            body.set(params.segment(), state.segment(), grads.segment(), lr, step);
+            team.run(elements, body);
+            body.set(null, null, null, 0f, 0);
+        }
+    }
+
+    /** The update of elements [from, to); state slots stay {@code elements} apart. */
+    private void update(MemorySegment p, MemorySegment s, MemorySegment g, float lr, long step, long from, long to) {
+        switch (spec) {
+            case OptimizerSpec.Sgd o -> OptimizerKernels.sgdRange(p, g, s, from, to,
+                    lr, o.momentum(), o.dampening(), o.weightDecay(), o.nesterov(), step == 1);
+            case OptimizerSpec.RmsProp r -> OptimizerKernels.rmsPropRange(p, g, s, elements, from, to,
+                    lr, r.alpha(), r.eps(), r.weightDecay(), r.momentum());
+            case OptimizerSpec.Adam a -> OptimizerKernels.adamRange(p, g, s, elements, from, to,
+                    lr, a.beta1(), a.beta2(), a.eps(), a.weightDecay(), a.decoupled(), step);
+        }
+    }
+
+    private final class Step implements ParallelRange.Body {
+        private MemorySegment params, state, grads;
+        private float lr;
+        private long step;
+
+        void set(MemorySegment params, MemorySegment state, MemorySegment grads, float lr, long step) {
+            this.params = params;
+            this.state = state;
+            this.grads = grads;
+            this.lr = lr;
+            this.step = step;
+        }
+
+        @Override public void run(long from, long to) { update(params, state, grads, lr, step, from, to); }
     }
 
     @Override public void close() {}

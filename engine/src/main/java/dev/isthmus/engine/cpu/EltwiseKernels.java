@@ -38,11 +38,12 @@ public final class EltwiseKernels {
     }
 
     /**
-     * dst[i] = f(src[i]) for i in [from, from + n): a slice without a slice object, for kernels that
-     * apply an activation to each block of their output while it is still in cache.
+     * dst[i] = f(src[i]) for i in [from, to): a slice without a slice object, for kernels that apply
+     * an activation to each block of their output while it is still in cache, and for a range split
+     * over threads.
      */
-    public static void forwardRange(EltwiseKind kind, MemorySegment dst, MemorySegment src, long from, long n) {
-        if (Simd.VECTOR) forwardVector(kind, dst, src, from, n); else forwardScalar(kind, dst, src, from, n);
+    public static void forwardRange(EltwiseKind kind, MemorySegment dst, MemorySegment src, long from, long to) {
+        if (Simd.VECTOR) forwardVector(kind, dst, src, from, to - from); else forwardScalar(kind, dst, src, from, to - from);
     }
 
     public static void forwardScalar(EltwiseKind kind, MemorySegment dst, MemorySegment src, long n) {
@@ -102,7 +103,19 @@ public final class EltwiseKernels {
     // ---- backward ---------------------------------------------------------------------------
 
     public static void backward(EltwiseKind kind, MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst, long n) {
-        if (Simd.VECTOR) backwardVector(kind, diffSrc, diffDst, dst, n); else backwardScalar(kind, diffSrc, diffDst, dst, n);
+        backwardRange(kind, diffSrc, diffDst, dst, 0, n);
+    }
+
+    /** {@link #backward} on elements [from, to) only. */
+    public static void backwardRange(EltwiseKind kind, MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst,
+                                     long from, long to) {
+        if (Simd.VECTOR) {
+            backwardVector(kind, diffSrc, diffDst, dst, from, to);
+            return;
+        }
+        for (long i = from; i < to; i++) {
+            diffSrc.setAtIndex(F, i, diffDst.getAtIndex(F, i) * kind.derivativeFromOutput(dst.getAtIndex(F, i)));
+        }
     }
 
     public static void backwardScalar(EltwiseKind kind, MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst, long n) {
@@ -119,24 +132,29 @@ public final class EltwiseKernels {
      * traps at the loop's back edge); LeNet's training step ran 6 times slower meanwhile.
      */
     public static void backwardVector(EltwiseKind kind, MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst, long n) {
-        assert diffSrc.byteSize() >= n * 4 && diffDst.byteSize() >= n * 4 && dst.byteSize() >= n * 4;
+        backwardVector(kind, diffSrc, diffDst, dst, 0, n);
+    }
+
+    private static void backwardVector(EltwiseKind kind, MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst,
+                                       long from, long to) {
+        assert diffSrc.byteSize() >= to * 4 && diffDst.byteSize() >= to * 4 && dst.byteSize() >= to * 4;
         long tail = switch (kind) {
-            case RELU -> reluBackward(diffSrc, diffDst, dst, n);
-            case TANH -> tanhBackward(diffSrc, diffDst, dst, n);
-            case SCALED_TANH -> scaledTanhBackward(diffSrc, diffDst, dst, n);
-            case SIGMOID -> sigmoidBackward(diffSrc, diffDst, dst, n);
+            case RELU -> reluBackward(diffSrc, diffDst, dst, from, to);
+            case TANH -> tanhBackward(diffSrc, diffDst, dst, from, to);
+            case SCALED_TANH -> scaledTanhBackward(diffSrc, diffDst, dst, from, to);
+            case SIGMOID -> sigmoidBackward(diffSrc, diffDst, dst, from, to);
         };
-        for (long i = tail; i < n; i++) {
+        for (long i = tail; i < to; i++) {
             diffSrc.setAtIndex(F, i, diffDst.getAtIndex(F, i) * kind.derivativeFromOutput(dst.getAtIndex(F, i)));
         }
     }
 
     // Each returns where the scalar tail starts. The float operations are derivativeFromOutput's, in its order.
 
-    private static long reluBackward(MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst, long n) {
+    private static long reluBackward(MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst, long from, long to) {
         FloatVector zero = FloatVector.zero(S), one = FloatVector.broadcast(S, 1f);
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from;
+        for (long bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             FloatVector y = FloatVector.fromMemorySegment(S, dst, i * 4, NATIVE);
             FloatVector dy = FloatVector.fromMemorySegment(S, diffDst, i * 4, NATIVE);
             dy.mul(zero.blend(one, y.compare(VectorOperators.GT, 0f))).intoMemorySegment(diffSrc, i * 4, NATIVE);
@@ -144,10 +162,10 @@ public final class EltwiseKernels {
         return i;
     }
 
-    private static long tanhBackward(MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst, long n) {
+    private static long tanhBackward(MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst, long from, long to) {
         FloatVector one = FloatVector.broadcast(S, 1f);
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from;
+        for (long bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             FloatVector y = FloatVector.fromMemorySegment(S, dst, i * 4, NATIVE);
             FloatVector dy = FloatVector.fromMemorySegment(S, diffDst, i * 4, NATIVE);
             dy.mul(one.sub(y.mul(y))).intoMemorySegment(diffSrc, i * 4, NATIVE);
@@ -156,11 +174,11 @@ public final class EltwiseKernels {
     }
 
     /** f' = (s / a) (a^2 - y^2), the constants folded exactly as derivativeFromOutput folds them. */
-    private static long scaledTanhBackward(MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst, long n) {
+    private static long scaledTanhBackward(MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst, long from, long to) {
         FloatVector sOverA = FloatVector.broadcast(S, EltwiseKind.SCALED_TANH_S / EltwiseKind.SCALED_TANH_A);
         FloatVector aSquared = FloatVector.broadcast(S, EltwiseKind.SCALED_TANH_A * EltwiseKind.SCALED_TANH_A);
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from;
+        for (long bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             FloatVector y = FloatVector.fromMemorySegment(S, dst, i * 4, NATIVE);
             FloatVector dy = FloatVector.fromMemorySegment(S, diffDst, i * 4, NATIVE);
             dy.mul(sOverA.mul(aSquared.sub(y.mul(y)))).intoMemorySegment(diffSrc, i * 4, NATIVE);
@@ -168,10 +186,10 @@ public final class EltwiseKernels {
         return i;
     }
 
-    private static long sigmoidBackward(MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst, long n) {
+    private static long sigmoidBackward(MemorySegment diffSrc, MemorySegment diffDst, MemorySegment dst, long from, long to) {
         FloatVector one = FloatVector.broadcast(S, 1f);
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from;
+        for (long bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             FloatVector y = FloatVector.fromMemorySegment(S, dst, i * 4, NATIVE);
             FloatVector dy = FloatVector.fromMemorySegment(S, diffDst, i * 4, NATIVE);
             dy.mul(y.mul(one.sub(y))).intoMemorySegment(diffSrc, i * 4, NATIVE);

@@ -33,8 +33,17 @@ public final class OptimizerKernels {
 
     public static void sgd(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
                            float momentum, float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
-        if (Simd.VECTOR) sgdVector(params, grads, state, n, lr, momentum, dampening, weightDecay, nesterov, firstStep);
-        else sgdScalar(params, grads, state, n, lr, momentum, dampening, weightDecay, nesterov, firstStep);
+        sgdRange(params, grads, state, 0, n, lr, momentum, dampening, weightDecay, nesterov, firstStep);
+    }
+
+    /** {@link #sgd} on elements [from, to) only: one part of a range split over threads. */
+    public static void sgdRange(MemorySegment params, MemorySegment grads, MemorySegment state, long from, long to, float lr,
+                                float momentum, float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
+        if (Simd.VECTOR) sgdVector(params, grads, state, from, to, lr, momentum, dampening, weightDecay, nesterov, firstStep);
+        else {
+            float keep = 1f - dampening;
+            for (long i = from; i < to; i++) sgdOne(params, grads, state, i, lr, momentum, keep, weightDecay, nesterov, firstStep);
+        }
     }
 
     public static void sgdScalar(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
@@ -63,22 +72,27 @@ public final class OptimizerKernels {
      */
     public static void sgdVector(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
                                  float momentum, float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
-        assert params.byteSize() >= n * 4 && grads.byteSize() >= n * 4 && (momentum == 0f || state.byteSize() >= n * 4);
+        sgdVector(params, grads, state, 0, n, lr, momentum, dampening, weightDecay, nesterov, firstStep);
+    }
+
+    private static void sgdVector(MemorySegment params, MemorySegment grads, MemorySegment state, long from, long to, float lr,
+                                  float momentum, float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
+        assert params.byteSize() >= to * 4 && grads.byteSize() >= to * 4 && (momentum == 0f || state.byteSize() >= to * 4);
         float keep = 1f - dampening;
         long i;
-        if (momentum == 0f) i = sgdPlain(params, grads, n, lr, weightDecay);
-        else if (firstStep) i = sgdFirst(params, grads, state, n, lr, momentum, weightDecay, nesterov);
-        else if (nesterov) i = sgdNesterov(params, grads, state, n, lr, momentum, keep, weightDecay);
-        else i = sgdMomentum(params, grads, state, n, lr, momentum, keep, weightDecay);
-        for (; i < n; i++) sgdOne(params, grads, state, i, lr, momentum, keep, weightDecay, nesterov, firstStep);
+        if (momentum == 0f) i = sgdPlain(params, grads, from, to, lr, weightDecay);
+        else if (firstStep) i = sgdFirst(params, grads, state, from, to, lr, momentum, weightDecay, nesterov);
+        else if (nesterov) i = sgdNesterov(params, grads, state, from, to, lr, momentum, keep, weightDecay);
+        else i = sgdMomentum(params, grads, state, from, to, lr, momentum, keep, weightDecay);
+        for (; i < to; i++) sgdOne(params, grads, state, i, lr, momentum, keep, weightDecay, nesterov, firstStep);
     }
 
     // Each loop returns where the scalar tail starts; the operations are sgdOne's, in its order.
 
-    private static long sgdPlain(MemorySegment params, MemorySegment grads, long n, float lr, float weightDecay) {
+    private static long sgdPlain(MemorySegment params, MemorySegment grads, long from, long to, float lr, float weightDecay) {
         FloatVector wd = FloatVector.broadcast(S, weightDecay), negLr = FloatVector.broadcast(S, -lr);
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from;
+        for (long bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             long at = i * 4;
             FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
             FloatVector g = wd.fma(p, FloatVector.fromMemorySegment(S, grads, at, NATIVE));
@@ -88,12 +102,12 @@ public final class OptimizerKernels {
     }
 
     /** The first step with momentum: buf = g. Once per optimizer, so one loop with the Nesterov test inside will do. */
-    private static long sgdFirst(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+    private static long sgdFirst(MemorySegment params, MemorySegment grads, MemorySegment state, long from, long to, float lr,
                                  float momentum, float weightDecay, boolean nesterov) {
         FloatVector wd = FloatVector.broadcast(S, weightDecay), mom = FloatVector.broadcast(S, momentum);
         FloatVector negLr = FloatVector.broadcast(S, -lr);
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from;
+        for (long bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             long at = i * 4;
             FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
             FloatVector g = wd.fma(p, FloatVector.fromMemorySegment(S, grads, at, NATIVE));
@@ -104,12 +118,12 @@ public final class OptimizerKernels {
         return i;
     }
 
-    private static long sgdMomentum(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+    private static long sgdMomentum(MemorySegment params, MemorySegment grads, MemorySegment state, long from, long to, float lr,
                                     float momentum, float keep, float weightDecay) {
         FloatVector wd = FloatVector.broadcast(S, weightDecay), mom = FloatVector.broadcast(S, momentum);
         FloatVector negLr = FloatVector.broadcast(S, -lr);
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from;
+        for (long bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             long at = i * 4;
             FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
             FloatVector buf = momentumBuffer(grads, state, at, p, wd, mom, keep);
@@ -118,12 +132,12 @@ public final class OptimizerKernels {
         return i;
     }
 
-    private static long sgdNesterov(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+    private static long sgdNesterov(MemorySegment params, MemorySegment grads, MemorySegment state, long from, long to, float lr,
                                     float momentum, float keep, float weightDecay) {
         FloatVector wd = FloatVector.broadcast(S, weightDecay), mom = FloatVector.broadcast(S, momentum);
         FloatVector negLr = FloatVector.broadcast(S, -lr);
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from;
+        for (long bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             long at = i * 4;
             FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
             FloatVector g = wd.fma(p, FloatVector.fromMemorySegment(S, grads, at, NATIVE));
@@ -149,8 +163,14 @@ public final class OptimizerKernels {
 
     public static void rmsProp(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
                                float alpha, float eps, float weightDecay, float momentum) {
-        if (Simd.VECTOR) rmsPropVector(params, grads, state, n, lr, alpha, eps, weightDecay, momentum);
-        else rmsPropScalar(params, grads, state, n, lr, alpha, eps, weightDecay, momentum);
+        rmsPropRange(params, grads, state, n, 0, n, lr, alpha, eps, weightDecay, momentum);
+    }
+
+    /** {@link #rmsProp} on elements [from, to) of n (state slots stay n apart). */
+    public static void rmsPropRange(MemorySegment params, MemorySegment grads, MemorySegment state, long n, long from, long to,
+                                    float lr, float alpha, float eps, float weightDecay, float momentum) {
+        long i = Simd.VECTOR ? rmsPropLoop(params, grads, state, n, from, to, lr, alpha, eps, weightDecay, momentum, momentum > 0f) : from;
+        for (; i < to; i++) rmsPropOne(params, grads, state, n, i, lr, alpha, eps, weightDecay, momentum);
     }
 
     public static void rmsPropScalar(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
@@ -178,14 +198,14 @@ public final class OptimizerKernels {
                                      float alpha, float eps, float weightDecay, float momentum) {
         assert params.byteSize() >= n * 4 && grads.byteSize() >= n * 4
                 && state.byteSize() >= (momentum > 0f ? 2 : 1) * n * 4;
-        long i = rmsPropLoop(params, grads, state, n, lr, alpha, eps, weightDecay, momentum, momentum > 0f);
+        long i = rmsPropLoop(params, grads, state, n, 0, n, lr, alpha, eps, weightDecay, momentum, momentum > 0f);
         for (; i < n; i++) rmsPropOne(params, grads, state, n, i, lr, alpha, eps, weightDecay, momentum);
     }
 
-    private static long rmsPropLoop(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+    private static long rmsPropLoop(MemorySegment params, MemorySegment grads, MemorySegment state, long n, long from, long to, float lr,
                                     float alpha, float eps, float weightDecay, float momentum, boolean useMomentum) {
-        return useMomentum ? rmsPropMomentum(params, grads, state, n, lr, alpha, eps, weightDecay, momentum)
-                : rmsPropPlain(params, grads, state, n, lr, alpha, eps, weightDecay);
+        return useMomentum ? rmsPropMomentum(params, grads, state, n, from, to, lr, alpha, eps, weightDecay, momentum)
+                : rmsPropPlain(params, grads, state, n, from, to, lr, alpha, eps, weightDecay);
     }
 
     /** sq = alpha sq + (1 - alpha) g^2, then g / (sqrt(sq) + eps): the update's common part. */
@@ -197,13 +217,13 @@ public final class OptimizerKernels {
         return g.div(sq.lanewise(VectorOperators.SQRT).add(eps));
     }
 
-    private static long rmsPropPlain(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+    private static long rmsPropPlain(MemorySegment params, MemorySegment grads, MemorySegment state, long n, long from, long to, float lr,
                                      float alpha, float eps, float weightDecay) {
         FloatVector wd = FloatVector.broadcast(S, weightDecay), a = FloatVector.broadcast(S, alpha);
         FloatVector negLr = FloatVector.broadcast(S, -lr);
         float oneMinusAlpha = 1f - alpha;
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from;
+        for (long bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             long at = i * 4;
             FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
             FloatVector d = rmsPropStep(grads, state, at, p, wd, a, oneMinusAlpha, eps);
@@ -212,14 +232,14 @@ public final class OptimizerKernels {
         return i;
     }
 
-    private static long rmsPropMomentum(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
+    private static long rmsPropMomentum(MemorySegment params, MemorySegment grads, MemorySegment state, long n, long from, long to, float lr,
                                         float alpha, float eps, float weightDecay, float momentum) {
         FloatVector wd = FloatVector.broadcast(S, weightDecay), a = FloatVector.broadcast(S, alpha);
         FloatVector mom = FloatVector.broadcast(S, momentum), negLr = FloatVector.broadcast(S, -lr);
         float oneMinusAlpha = 1f - alpha;
         long bufAt = n * 4;
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from;
+        for (long bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             long at = i * 4;
             FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
             FloatVector d = rmsPropStep(grads, state, at, p, wd, a, oneMinusAlpha, eps);
@@ -237,8 +257,22 @@ public final class OptimizerKernels {
 
     public static void adam(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
                             float beta1, float beta2, float eps, float weightDecay, boolean decoupled, long step) {
-        if (Simd.VECTOR) adamVector(params, grads, state, n, lr, beta1, beta2, eps, weightDecay, decoupled, step);
-        else adamScalar(params, grads, state, n, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+        adamRange(params, grads, state, n, 0, n, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+    }
+
+    /** {@link #adam} on elements [from, to) of n (state slots stay n apart). */
+    public static void adamRange(MemorySegment params, MemorySegment grads, MemorySegment state, long n, long from, long to,
+                                 float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled, long step) {
+        if (Simd.VECTOR) {
+            adamVector(params, grads, state, n, from, to, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+            return;
+        }
+        float stepSize = adamStepSize(lr, beta1, step);
+        float sqrtC2 = adamSqrtCorrection2(beta2, step);
+        float decay = 1f - lr * weightDecay;
+        for (long i = from; i < to; i++) {
+            adamOne(params, grads, state, n, i, beta1, beta2, eps, weightDecay, decoupled, stepSize, sqrtC2, decay);
+        }
     }
 
     /** lr / (1 - beta1^t), computed in double once per step. */
@@ -278,22 +312,27 @@ public final class OptimizerKernels {
     /** Two branch-free loops, L2 and decoupled (AdamW) weight decay, for the reason {@link #sgdVector} gives. */
     public static void adamVector(MemorySegment params, MemorySegment grads, MemorySegment state, long n, float lr,
                                   float beta1, float beta2, float eps, float weightDecay, boolean decoupled, long step) {
+        adamVector(params, grads, state, n, 0, n, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+    }
+
+    private static void adamVector(MemorySegment params, MemorySegment grads, MemorySegment state, long n, long from, long to,
+                                   float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled, long step) {
         assert params.byteSize() >= n * 4 && grads.byteSize() >= n * 4 && state.byteSize() >= 2 * n * 4;
         float stepSize = adamStepSize(lr, beta1, step);
         float sqrtC2 = adamSqrtCorrection2(beta2, step);
         float decay = 1f - lr * weightDecay;
-        long i = decoupled ? adamDecoupled(params, grads, state, n, beta1, beta2, eps, stepSize, sqrtC2, decay)
-                : adamCoupled(params, grads, state, n, beta1, beta2, eps, weightDecay, stepSize, sqrtC2);
-        for (; i < n; i++) {
+        long i = decoupled ? adamDecoupled(params, grads, state, n, from, to, beta1, beta2, eps, stepSize, sqrtC2, decay)
+                : adamCoupled(params, grads, state, n, from, to, beta1, beta2, eps, weightDecay, stepSize, sqrtC2);
+        for (; i < to; i++) {
             adamOne(params, grads, state, n, i, beta1, beta2, eps, weightDecay, decoupled, stepSize, sqrtC2, decay);
         }
     }
 
-    private static long adamCoupled(MemorySegment params, MemorySegment grads, MemorySegment state, long n,
+    private static long adamCoupled(MemorySegment params, MemorySegment grads, MemorySegment state, long n, long from, long to,
                                     float beta1, float beta2, float eps, float weightDecay, float stepSize, float sqrtC2) {
         FloatVector wd = FloatVector.broadcast(S, weightDecay);
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from;
+        for (long bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             long at = i * 4;
             FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE);
             FloatVector g = wd.fma(p, FloatVector.fromMemorySegment(S, grads, at, NATIVE));
@@ -302,10 +341,10 @@ public final class OptimizerKernels {
         return i;
     }
 
-    private static long adamDecoupled(MemorySegment params, MemorySegment grads, MemorySegment state, long n,
+    private static long adamDecoupled(MemorySegment params, MemorySegment grads, MemorySegment state, long n, long from, long to,
                                       float beta1, float beta2, float eps, float stepSize, float sqrtC2, float decay) {
-        long i = 0;
-        for (long bound = S.loopBound(n); i < bound; i += S.length()) {
+        long i = from;
+        for (long bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             long at = i * 4;
             FloatVector p = FloatVector.fromMemorySegment(S, params, at, NATIVE).mul(decay);
             FloatVector g = FloatVector.fromMemorySegment(S, grads, at, NATIVE);

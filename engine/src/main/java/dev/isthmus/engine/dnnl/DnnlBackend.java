@@ -20,11 +20,12 @@ import dev.isthmus.engine.Pool2dSpec;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.SoftmaxCrossEntropyPlan;
 import dev.isthmus.engine.Tensor;
-import dev.isthmus.engine.cpu.ArrayKernels;
 import dev.isthmus.engine.cpu.CpuDropoutPlan;
 import dev.isthmus.engine.cpu.CpuEltwisePlan;
 import dev.isthmus.engine.cpu.CpuLrnPlan;
 import dev.isthmus.engine.cpu.CpuOptimizerPlan;
+import dev.isthmus.engine.cpu.ParallelArrays;
+import dev.isthmus.engine.cpu.ParallelRange;
 import dev.isthmus.engine.cpu.CpuSoftmaxCrossEntropyPlan;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +52,9 @@ public final class DnnlBackend implements Backend {
     private final Set<DnnlOpPlan> plans = ConcurrentHashMap.newKeySet();
     private final LongAdder reorders = new LongAdder();
     private volatile boolean closed;
+    /** The Java kernels' threads (as many as oneDNN's OpenMP threads), for large element-wise ops. */
+    private final ParallelRange team;
+    private final ParallelArrays arrays;
 
     /**
      * Loads oneDNN (see {@link NativeLibraries#dnnl()}) and creates a CPU engine.
@@ -64,6 +68,8 @@ public final class DnnlBackend implements Backend {
             throw new IllegalStateException("the dnnl backend cannot run here: " + e.getMessage(), e);
         }
         this.engine = Dnnl.Engine.cpu();
+        this.team = new ParallelRange(Math.max(1, omp_h.omp_get_max_threads()), "isthmus-dnnl-kernels");
+        this.arrays = new ParallelArrays(team);
     }
 
     @Override public BackendKind kind() { return BackendKind.DNNL; }
@@ -97,7 +103,7 @@ public final class DnnlBackend implements Backend {
      */
     @Override public EltwisePlan eltwise(EltwiseKind kind, long elements) {
         checkOpen();
-        return new CpuEltwisePlan(kind, elements);
+        return new CpuEltwisePlan(kind, elements, team);
     }
 
     /**
@@ -124,21 +130,17 @@ public final class DnnlBackend implements Backend {
 
     @Override public OptimizerPlan optimizer(OptimizerSpec spec, long elements) {
         checkOpen();
-        return new CpuOptimizerPlan(spec, elements);
+        return new CpuOptimizerPlan(spec, elements, team);
     }
 
     @Override public void axpy(float alpha, Tensor x, Tensor y) {
         checkOpen();
-        Checks.elements("axpy", "x", x, y.elements());
-        Checks.elements("axpy", "y", y, x.elements());
-        ArrayKernels.axpy(alpha, x.segment(), y.segment(), x.elements());
+        arrays.axpy(alpha, x, y);
     }
 
     @Override public void fill(Tensor t, float value) {
         checkOpen();
-        if (t == null) throw new IllegalArgumentException("fill: tensor is null");
-        Checks.elements("fill", "tensor", t, t.elements());
-        ArrayKernels.fill(t.segment(), t.elements(), value);
+        arrays.fill(t, value);
     }
 
     /** "oneDNN 3.13.0 (git ...), ISA avx512_core_amx, OpenMP with 2 threads". */
@@ -193,6 +195,7 @@ public final class DnnlBackend implements Backend {
             streams.clear();
         }
         engine.close();
+        team.close();
     }
 
     @Override public String toString() { return "dnnl backend (" + describe() + ")"; }

@@ -21,11 +21,12 @@ import dev.isthmus.engine.Pool2dSpec;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.SoftmaxCrossEntropyPlan;
 import dev.isthmus.engine.Tensor;
-import dev.isthmus.engine.cpu.ArrayKernels;
 import dev.isthmus.engine.cpu.CpuDropoutPlan;
 import dev.isthmus.engine.cpu.CpuEltwisePlan;
 import dev.isthmus.engine.cpu.CpuLrnPlan;
 import dev.isthmus.engine.cpu.CpuOptimizerPlan;
+import dev.isthmus.engine.cpu.ParallelArrays;
+import dev.isthmus.engine.cpu.ParallelRange;
 import dev.isthmus.engine.cpu.CpuSoftmaxCrossEntropyPlan;
 import dev.isthmus.engine.cpu.Simd;
 
@@ -41,6 +42,9 @@ import dev.isthmus.engine.cpu.Simd;
  */
 public final class SimdBackend implements Backend {
     private final WorkerPool pool;
+    /** Threads for the element-wise kernels over large tensors (as many as the pool's). */
+    private final ParallelRange team;
+    private final ParallelArrays arrays;
 
     /** A backend with one thread per available processor. */
     public SimdBackend() {
@@ -50,6 +54,8 @@ public final class SimdBackend implements Backend {
     /** A backend whose ops use {@code threads} threads (the caller's included). */
     public SimdBackend(int threads) {
         this.pool = new WorkerPool(Checks.positive("simd threads", threads));
+        this.team = new ParallelRange(threads, "isthmus-simd-kernels");
+        this.arrays = new ParallelArrays(team);
     }
 
     @Override public BackendKind kind() { return BackendKind.SIMD; }
@@ -62,7 +68,7 @@ public final class SimdBackend implements Backend {
 
     @Override public Pool2dPlan pool2d(Pool2dSpec spec) { return new SimdPool2dPlan(require(spec), pool); }
 
-    @Override public EltwisePlan eltwise(EltwiseKind kind, long elements) { return new CpuEltwisePlan(kind, elements); }
+    @Override public EltwisePlan eltwise(EltwiseKind kind, long elements) { return new CpuEltwisePlan(kind, elements, team); }
 
     @Override public LinearPlan linear(LinearSpec spec) { return new SimdLinearPlan(require(spec), pool); }
 
@@ -70,7 +76,7 @@ public final class SimdBackend implements Backend {
         return new CpuSoftmaxCrossEntropyPlan(batch, classes);
     }
 
-    @Override public OptimizerPlan optimizer(OptimizerSpec spec, long elements) { return new CpuOptimizerPlan(spec, elements); }
+    @Override public OptimizerPlan optimizer(OptimizerSpec spec, long elements) { return new CpuOptimizerPlan(spec, elements, team); }
 
     @Override public LrnPlan lrn(LrnSpec spec) { return new CpuLrnPlan(require(spec), pool.threads(), pool::run); }
 
@@ -86,24 +92,18 @@ public final class SimdBackend implements Backend {
     /** Threads an op may use, the caller's included. */
     public int threads() { return pool.threads(); }
 
-    @Override public void axpy(float alpha, Tensor x, Tensor y) {
-        if (x == null) throw new IllegalArgumentException("axpy: x is null");
-        Checks.elements("axpy", "x", x, x.elements());
-        Checks.elements("axpy", "y", y, x.elements());
-        ArrayKernels.axpy(alpha, x.segment(), y.segment(), x.elements());
-    }
+    @Override public void axpy(float alpha, Tensor x, Tensor y) { arrays.axpy(alpha, x, y); }
 
-    @Override public void fill(Tensor t, float value) {
-        if (t == null) throw new IllegalArgumentException("fill: tensor is null");
-        Checks.elements("fill", "tensor", t, t.elements());
-        ArrayKernels.fill(t.segment(), t.elements(), value);
-    }
+    @Override public void fill(Tensor t, float value) { arrays.fill(t, value); }
 
     @Override public String describe() {
         return "simd: " + Simd.describe() + ", sgemm tile " + Sgemm.tile() + ", " + pool.threads() + " threads";
     }
 
-    @Override public void close() { pool.close(); }
+    @Override public void close() {
+        pool.close();
+        team.close();
+    }
 
     private static <T> T require(T spec) {
         if (spec == null) throw new IllegalArgumentException("spec is null");

@@ -121,7 +121,7 @@ final class SimdConv2dPlan implements Conv2dPlan {
                         }
                         gemm(my, false, false, ocg, ohw, k, wt, (long) g * ocg * k, k, col, colOff, ohw,
                                 b == null ? 0f : 1f, d, dstOff, ohw);
-                        if (activation != null) EltwiseKernels.forwardRange(activation, d, d, dstOff, (long) ocg * ohw);
+                        if (activation != null) EltwiseKernels.forwardRange(activation, d, d, dstOff, dstOff + (long) ocg * ohw);
                     }
                 }
             });
