@@ -9,7 +9,7 @@ import dev.isthmus.engine.Tensor;
 
 /**
  * An {@link EltwisePlan} on host tensors over {@link EltwiseKernels}: split over a
- * {@link ParallelRange} when one is given and the tensor is large (AlexNet's activations),
+ * {@link ThreadTeam} when one is given and the tensor is large (AlexNet's activations),
  * else on the calling thread; nothing allocated per call, owns nothing native. Tensors may have
  * any shape with {@code elements} float32 elements.
  */
@@ -17,7 +17,7 @@ public final class CpuEltwisePlan implements EltwisePlan {
     private final EltwiseKind kind;
     private final long elements;
     private final String op;
-    private final ParallelRange team;   // null: the calling thread only
+    private final ThreadTeam team;   // null: the calling thread only
     private final Forward forward = new Forward();
     private final Backward backward = new Backward();
 
@@ -25,7 +25,7 @@ public final class CpuEltwisePlan implements EltwisePlan {
         this(kind, elements, null);
     }
 
-    public CpuEltwisePlan(EltwiseKind kind, long elements, ParallelRange team) {
+    public CpuEltwisePlan(EltwiseKind kind, long elements, ThreadTeam team) {
         if (kind == null) throw new IllegalArgumentException("eltwise kind is null");
         this.kind = kind;
         this.elements = Checks.positive("eltwise elements", elements);
@@ -40,7 +40,7 @@ public final class CpuEltwisePlan implements EltwisePlan {
     @Override public void forward(Tensor dst, Tensor src) {
         Checks.elements(op, "dst", dst, elements);
         Checks.elements(op, "src", src, elements);
-        if (team == null || elements < ParallelRange.MIN_PARALLEL) {
+        if (team == null || elements < ThreadTeam.MIN_PARALLEL) {
             EltwiseKernels.forward(kind, dst.segment(), src.segment(), elements);
             return;
         }
@@ -56,7 +56,7 @@ public final class CpuEltwisePlan implements EltwisePlan {
         Checks.elements(op, "diffSrc", diffSrc, elements);
         Checks.elements(op, "diffDst", diffDst, elements);
         Checks.elements(op, "dst", dst, elements);
-        if (team == null || elements < ParallelRange.MIN_PARALLEL) {
+        if (team == null || elements < ThreadTeam.MIN_PARALLEL) {
             EltwiseKernels.backward(kind, diffSrc.segment(), diffDst.segment(), dst.segment(), elements);
             return;
         }
@@ -71,13 +71,13 @@ public final class CpuEltwisePlan implements EltwisePlan {
 
     @Override public void close() {}
 
-    private final class Forward implements ParallelRange.Body {
+    private final class Forward implements ThreadTeam.RangeBody {
         MemorySegment dst, src;
 
         @Override public void run(long from, long to) { EltwiseKernels.forwardRange(kind, dst, src, from, to); }
     }
 
-    private final class Backward implements ParallelRange.Body {
+    private final class Backward implements ThreadTeam.RangeBody {
         MemorySegment diffSrc, diffDst, dst;
 
         @Override public void run(long from, long to) { EltwiseKernels.backwardRange(kind, diffSrc, diffDst, dst, from, to); }

@@ -11,7 +11,7 @@ import dev.isthmus.engine.Tensor;
 
 /**
  * An {@link OptimizerPlan} on host tensors over {@link OptimizerKernels}: one vector loop
- * over the slab per step, split over a {@link ParallelRange} when one is given and the slab is
+ * over the slab per step, split over a {@link ThreadTeam} when one is given and the slab is
  * large (AlexNet's 61 million parameters), nothing allocated per call.
  *
  * <pre>
@@ -23,14 +23,14 @@ public final class CpuOptimizerPlan implements OptimizerPlan {
     private final long elements;
     private final Shape stateShape;
     private final String op;
-    private final ParallelRange team;   // null: the calling thread only
+    private final ThreadTeam team;   // null: the calling thread only
     private final Step body = new Step();
 
     public CpuOptimizerPlan(OptimizerSpec spec, long elements) {
         this(spec, elements, null);
     }
 
-    public CpuOptimizerPlan(OptimizerSpec spec, long elements, ParallelRange team) {
+    public CpuOptimizerPlan(OptimizerSpec spec, long elements, ThreadTeam team) {
         if (spec == null) throw new IllegalArgumentException("optimizer spec is null");
         this.spec = spec;
         this.elements = Checks.positive("optimizer elements", elements);
@@ -51,7 +51,7 @@ public final class CpuOptimizerPlan implements OptimizerPlan {
         Checks.tensor(op, "state", state, stateShape, DType.F32);
         Checks.finiteNonNegative("learning rate", lr);
         if (step < 1) throw new IllegalArgumentException(op + ": step counts from 1, got " + step);
-        if (team == null || elements < ParallelRange.MIN_PARALLEL) {
+        if (team == null || elements < ThreadTeam.MIN_PARALLEL) {
             update(params.segment(), state.segment(), grads.segment(), lr, step, 0, elements);
             return;
         }
@@ -74,7 +74,7 @@ public final class CpuOptimizerPlan implements OptimizerPlan {
         }
     }
 
-    private final class Step implements ParallelRange.Body {
+    private final class Step implements ThreadTeam.RangeBody {
         private MemorySegment params, state, grads;
         private float lr;
         private long step;

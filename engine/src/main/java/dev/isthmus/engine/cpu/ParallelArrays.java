@@ -7,15 +7,15 @@ import dev.isthmus.engine.Tensor;
 
 /**
  * A host backend's {@code fill} and {@code axpy} over {@link ArrayKernels}: split over its
- * {@link ParallelRange} for large tensors (zeroing AlexNet's 61 million gradients, adding a
+ * {@link ThreadTeam} for large tensors (zeroing AlexNet's 61 million gradients, adding a
  * layer's gradient scratch), on the calling thread otherwise; nothing allocated per call.
  */
 public final class ParallelArrays {
-    private final ParallelRange team;
+    private final ThreadTeam team;
     private final Fill fill = new Fill();
     private final Axpy axpy = new Axpy();
 
-    public ParallelArrays(ParallelRange team) {
+    public ParallelArrays(ThreadTeam team) {
         this.team = team;
     }
 
@@ -23,7 +23,7 @@ public final class ParallelArrays {
     public void fill(Tensor t, float value) {
         if (t == null) throw new IllegalArgumentException("fill: tensor is null");
         long n = Checks.elements("fill", "tensor", t, t.elements()).elements();
-        if (n < ParallelRange.MIN_PARALLEL) {
+        if (n < ThreadTeam.MIN_PARALLEL) {
             ArrayKernels.fill(t.segment(), n, value);
             return;
         }
@@ -42,7 +42,7 @@ public final class ParallelArrays {
         Checks.elements("axpy", "x", x, y.elements());   // names x when the counts differ
         long n = x.elements();
         Checks.elements("axpy", "y", y, n);
-        if (n < ParallelRange.MIN_PARALLEL) {
+        if (n < ThreadTeam.MIN_PARALLEL) {
             ArrayKernels.axpy(alpha, x.segment(), y.segment(), n);
             return;
         }
@@ -55,14 +55,14 @@ public final class ParallelArrays {
         }
     }
 
-    private static final class Fill implements ParallelRange.Body {
+    private static final class Fill implements ThreadTeam.RangeBody {
         MemorySegment dst;
         float value;
 
         @Override public void run(long from, long to) { ArrayKernels.fillRange(dst, from, to, value); }
     }
 
-    private static final class Axpy implements ParallelRange.Body {
+    private static final class Axpy implements ThreadTeam.RangeBody {
         MemorySegment x, y;
         float alpha;
 

@@ -25,7 +25,7 @@ import dev.isthmus.engine.cpu.CpuEltwisePlan;
 import dev.isthmus.engine.cpu.CpuLrnPlan;
 import dev.isthmus.engine.cpu.CpuOptimizerPlan;
 import dev.isthmus.engine.cpu.ParallelArrays;
-import dev.isthmus.engine.cpu.ParallelRange;
+import dev.isthmus.engine.cpu.ThreadTeam;
 import dev.isthmus.engine.cpu.CpuSoftmaxCrossEntropyPlan;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,7 +53,7 @@ public final class DnnlBackend implements Backend {
     private final LongAdder reorders = new LongAdder();
     private volatile boolean closed;
     /** The Java kernels' threads (as many as oneDNN's OpenMP threads), for large element-wise ops. */
-    private final ParallelRange team;
+    private final ThreadTeam team;
     private final ParallelArrays arrays;
 
     /**
@@ -68,7 +68,7 @@ public final class DnnlBackend implements Backend {
             throw new IllegalStateException("the dnnl backend cannot run here: " + e.getMessage(), e);
         }
         this.engine = Dnnl.Engine.cpu();
-        this.team = new ParallelRange(Math.max(1, omp_h.omp_get_max_threads()), "isthmus-dnnl-kernels");
+        this.team = new ThreadTeam(Math.max(1, omp_h.omp_get_max_threads()), "isthmus-dnnl-kernels");
         this.arrays = new ParallelArrays(team);
     }
 

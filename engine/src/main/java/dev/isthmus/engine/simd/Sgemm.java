@@ -1,5 +1,7 @@
 package dev.isthmus.engine.simd;
 
+import dev.isthmus.engine.cpu.ThreadTeam;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -60,11 +62,11 @@ public final class Sgemm implements AutoCloseable {
     /** Products below this many flops run on the caller alone: waking the pool costs more. */
     private static final long PARALLEL_FLOPS = 1L << 21;
 
-    private final WorkerPool pool;
+    private final ThreadTeam pool;
     private final int maxM, maxN, maxK;
     private final ScratchPool<Workspaces> scratch;
 
-    Sgemm(WorkerPool pool, int maxM, int maxN, int maxK) {
+    Sgemm(ThreadTeam pool, int maxM, int maxN, int maxK) {
         this.pool = pool;
         this.maxM = dev.isthmus.engine.Checks.positive("sgemm max M", maxM);
         this.maxN = dev.isthmus.engine.Checks.positive("sgemm max N", maxN);
@@ -101,7 +103,7 @@ public final class Sgemm implements AutoCloseable {
             } else if (unitsN >= threads && (n >= m || unitsM < threads) || unitsN >= unitsM) {
                 int tasks = Math.min(threads, unitsN);
                 pool.run(tasks, t -> {
-                    int j0 = WorkerPool.split(unitsN, tasks, t) * NR, j1 = Math.min(n, WorkerPool.split(unitsN, tasks, t + 1) * NR);
+                    int j0 = ThreadTeam.split(unitsN, tasks, t) * NR, j1 = Math.min(n, ThreadTeam.split(unitsN, tasks, t + 1) * NR);
                     if (j1 <= j0) return;
                     gemmSerial(set.each[t], transA, transB, m, j1 - j0, k, alpha, a, aOff, lda,
                             b, bOff + (transB ? (long) j0 * ldb : j0), ldb, beta, c, cOff + j0, ldc);
@@ -109,7 +111,7 @@ public final class Sgemm implements AutoCloseable {
             } else {
                 int tasks = Math.min(threads, unitsM);
                 pool.run(tasks, t -> {
-                    int i0 = WorkerPool.split(unitsM, tasks, t) * MR, i1 = Math.min(m, WorkerPool.split(unitsM, tasks, t + 1) * MR);
+                    int i0 = ThreadTeam.split(unitsM, tasks, t) * MR, i1 = Math.min(m, ThreadTeam.split(unitsM, tasks, t + 1) * MR);
                     if (i1 <= i0) return;
                     gemmSerial(set.each[t], transA, transB, i1 - i0, n, k, alpha, a, aOff + (transA ? i0 : (long) i0 * lda), lda,
                             b, bOff, ldb, beta, c, cOff + (long) i0 * ldc, ldc);

@@ -26,7 +26,7 @@ import dev.isthmus.engine.cpu.CpuEltwisePlan;
 import dev.isthmus.engine.cpu.CpuLrnPlan;
 import dev.isthmus.engine.cpu.CpuOptimizerPlan;
 import dev.isthmus.engine.cpu.ParallelArrays;
-import dev.isthmus.engine.cpu.ParallelRange;
+import dev.isthmus.engine.cpu.ThreadTeam;
 import dev.isthmus.engine.cpu.CpuSoftmaxCrossEntropyPlan;
 import dev.isthmus.engine.cpu.Simd;
 
@@ -41,9 +41,7 @@ import dev.isthmus.engine.cpu.Simd;
  * Close plans before the backend.
  */
 public final class SimdBackend implements Backend {
-    private final WorkerPool pool;
-    /** Threads for the element-wise kernels over large tensors (as many as the pool's). */
-    private final ParallelRange team;
+    private final ThreadTeam pool;
     private final ParallelArrays arrays;
 
     /** A backend with one thread per available processor. */
@@ -53,9 +51,8 @@ public final class SimdBackend implements Backend {
 
     /** A backend whose ops use {@code threads} threads (the caller's included). */
     public SimdBackend(int threads) {
-        this.pool = new WorkerPool(Checks.positive("simd threads", threads));
-        this.team = new ParallelRange(threads, "isthmus-simd-kernels");
-        this.arrays = new ParallelArrays(team);
+        this.pool = new ThreadTeam(Checks.positive("simd threads", threads), "isthmus-simd");
+        this.arrays = new ParallelArrays(pool);
     }
 
     @Override public BackendKind kind() { return BackendKind.SIMD; }
@@ -68,7 +65,7 @@ public final class SimdBackend implements Backend {
 
     @Override public Pool2dPlan pool2d(Pool2dSpec spec) { return new SimdPool2dPlan(require(spec), pool); }
 
-    @Override public EltwisePlan eltwise(EltwiseKind kind, long elements) { return new CpuEltwisePlan(kind, elements, team); }
+    @Override public EltwisePlan eltwise(EltwiseKind kind, long elements) { return new CpuEltwisePlan(kind, elements, pool); }
 
     @Override public LinearPlan linear(LinearSpec spec) { return new SimdLinearPlan(require(spec), pool); }
 
@@ -76,7 +73,7 @@ public final class SimdBackend implements Backend {
         return new CpuSoftmaxCrossEntropyPlan(batch, classes);
     }
 
-    @Override public OptimizerPlan optimizer(OptimizerSpec spec, long elements) { return new CpuOptimizerPlan(spec, elements, team); }
+    @Override public OptimizerPlan optimizer(OptimizerSpec spec, long elements) { return new CpuOptimizerPlan(spec, elements, pool); }
 
     @Override public LrnPlan lrn(LrnSpec spec) { return new CpuLrnPlan(require(spec), pool.threads(), pool::run); }
 
@@ -100,10 +97,7 @@ public final class SimdBackend implements Backend {
         return "simd: " + Simd.describe() + ", sgemm tile " + Sgemm.tile() + ", " + pool.threads() + " threads";
     }
 
-    @Override public void close() {
-        pool.close();
-        team.close();
-    }
+    @Override public void close() { pool.close(); }
 
     private static <T> T require(T spec) {
         if (spec == null) throw new IllegalArgumentException("spec is null");

@@ -1,5 +1,7 @@
 package dev.isthmus.engine.simd;
 
+import dev.isthmus.engine.cpu.ThreadTeam;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -42,7 +44,7 @@ final class SimdConv2dPlan implements Conv2dPlan {
 
     private final Conv2dSpec spec;
     private final String op;
-    private final WorkerPool pool;
+    private final ThreadTeam pool;
     private final Shape srcShape, dstShape, weightsShape, biasShape;
     private final int n, ic, oc, groups, icg, ocg, k, ihw, ohw;
     private final boolean direct;   // 1x1, stride 1, no padding: col is the image itself
@@ -54,7 +56,7 @@ final class SimdConv2dPlan implements Conv2dPlan {
     private final EltwiseKind activation;                // null: none
     private final FusedActivation activationBackward;
 
-    SimdConv2dPlan(SimdBackend backend, Conv2dSpec spec, WorkerPool pool) {
+    SimdConv2dPlan(SimdBackend backend, Conv2dSpec spec, ThreadTeam pool) {
         this.spec = spec;
         this.op = "simd " + spec;
         this.pool = pool;
@@ -105,7 +107,7 @@ final class SimdConv2dPlan implements Conv2dPlan {
         try {
             pool.run(tasks, t -> {
                 Scratch.Task my = set.each[t];
-                for (int img = WorkerPool.split(n, tasks, t), end = WorkerPool.split(n, tasks, t + 1); img < end; img++) {
+                for (int img = ThreadTeam.split(n, tasks, t), end = ThreadTeam.split(n, tasks, t + 1); img < end; img++) {
                     for (int g = 0; g < groups; g++) {
                         long srcOff = ((long) img * ic + (long) g * icg) * ihw;
                         long dstOff = ((long) img * oc + (long) g * ocg) * ohw;
@@ -150,7 +152,7 @@ final class SimdConv2dPlan implements Conv2dPlan {
         try {
             pool.run(tasks, t -> {
                 Scratch.Task my = set.each[t];
-                for (int img = WorkerPool.split(n, tasks, t), end = WorkerPool.split(n, tasks, t + 1); img < end; img++) {
+                for (int img = ThreadTeam.split(n, tasks, t), end = ThreadTeam.split(n, tasks, t + 1); img < end; img++) {
                     for (int g = 0; g < groups; g++) {
                         long srcOff = ((long) img * ic + (long) g * icg) * ihw;
                         long dstOff = ((long) img * oc + (long) g * ocg) * ohw;
@@ -193,8 +195,8 @@ final class SimdConv2dPlan implements Conv2dPlan {
                 Scratch.Task my = set.each[t];
                 MemorySegment accW = t == 0 ? dwt : my.partialWeights;   // task 0 sums straight into the output
                 MemorySegment accB = t == 0 ? db : my.partialBias;
-                int first = WorkerPool.split(n, tasks, t);
-                for (int img = first, end = WorkerPool.split(n, tasks, t + 1); img < end; img++) {
+                int first = ThreadTeam.split(n, tasks, t);
+                for (int img = first, end = ThreadTeam.split(n, tasks, t + 1); img < end; img++) {
                     float beta = img == first ? 0f : 1f;
                     for (int g = 0; g < groups; g++) {
                         long srcOff = ((long) img * ic + (long) g * icg) * ihw;

@@ -1,5 +1,7 @@
 package dev.isthmus.engine.simd;
 
+import dev.isthmus.engine.cpu.ThreadTeam;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -31,10 +33,10 @@ final class SimdLinearPlan implements LinearPlan {
     private final Shape dstShape, weightsShape, biasShape;
     private final int n, in, out;
     private final Sgemm sgemm;
-    private final WorkerPool pool;
+    private final ThreadTeam pool;
     private final int gemvTasks;   // > 0: the forward is a Gemv split into this many tasks
 
-    SimdLinearPlan(LinearSpec spec, WorkerPool pool) {
+    SimdLinearPlan(LinearSpec spec, ThreadTeam pool) {
         this.spec = spec;
         this.pool = pool;
         this.op = "simd " + spec;
@@ -70,7 +72,7 @@ final class SimdLinearPlan implements LinearPlan {
 
     /** Task t's first output row: an even split, on multiples of 4 (Gemv's block) except at the end. */
     private int rowStart(int t) {
-        return t == gemvTasks ? out : WorkerPool.split(out / 4, gemvTasks, t) * 4;
+        return t == gemvTasks ? out : ThreadTeam.split(out / 4, gemvTasks, t) * 4;
     }
 
     @Override public void backwardData(Tensor diffSrc, Tensor diffDst, Tensor weights) {

@@ -1,5 +1,7 @@
 package dev.isthmus.engine.simd;
 
+import dev.isthmus.engine.cpu.ThreadTeam;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -30,13 +32,13 @@ final class SimdPool2dPlan implements Pool2dPlan {
 
     private final Pool2dSpec spec;
     private final String op;
-    private final WorkerPool pool;
+    private final ThreadTeam pool;
     private final Shape srcShape, dstShape;
     private final long workspaceBytes;
     private final boolean max, includePadding;
     private final int planes, ih, iw, oh, ow, kh, kw, sh, sw, pt, pl, tasks;
 
-    SimdPool2dPlan(Pool2dSpec spec, WorkerPool pool) {
+    SimdPool2dPlan(Pool2dSpec spec, ThreadTeam pool) {
         this.spec = spec;
         this.op = "simd " + spec;
         this.pool = pool;
@@ -72,7 +74,7 @@ final class SimdPool2dPlan implements Pool2dPlan {
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         MemorySegment d = dst.segment(), s = src.segment();
         pool.run(tasks, t -> {
-            for (int p = WorkerPool.split(planes, tasks, t), end = WorkerPool.split(planes, tasks, t + 1); p < end; p++) {
+            for (int p = ThreadTeam.split(planes, tasks, t), end = ThreadTeam.split(planes, tasks, t + 1); p < end; p++) {
                 forwardPlane(d, s, ws, p);
             }
         });
@@ -119,7 +121,7 @@ final class SimdPool2dPlan implements Pool2dPlan {
         MemorySegment ds = diffSrc.segment(), dd = diffDst.segment();
         MemorySegment ws = workspace == null ? null : workspace.segment();
         pool.run(tasks, t -> {
-            for (int p = WorkerPool.split(planes, tasks, t), end = WorkerPool.split(planes, tasks, t + 1); p < end; p++) {
+            for (int p = ThreadTeam.split(planes, tasks, t), end = ThreadTeam.split(planes, tasks, t + 1); p < end; p++) {
                 backwardPlane(ds, dd, ws, p);
             }
         });

@@ -1,5 +1,7 @@
 package dev.isthmus.engine.simd;
 
+import dev.isthmus.engine.cpu.ThreadTeam;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -14,7 +16,7 @@ public final class SgemmBench {
         int[] sizes = args.length == 0 ? new int[] {256, 512, 1024} : java.util.Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
         int threads = Integer.getInteger("threads", Runtime.getRuntime().availableProcessors());
         System.out.println("tile " + Sgemm.tile() + ", threads " + threads);
-        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(threads)) {
+        try (Arena arena = Arena.ofShared(); ThreadTeam pool = new ThreadTeam(threads, "sgemm-bench")) {
             for (int n : sizes) {
                 MemorySegment a = random(arena, (long) n * n, 1), b = random(arena, (long) n * n, 2), c = random(arena, (long) n * n, 3);
                 try (Sgemm g = new Sgemm(pool, n, n, n)) {

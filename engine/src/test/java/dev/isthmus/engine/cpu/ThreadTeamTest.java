@@ -4,6 +4,7 @@ import static dev.isthmus.engine.testing.TensorAssert.assertBitwise;
 import static dev.isthmus.engine.testing.TensorAssert.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.isthmus.engine.EltwiseKind;
@@ -20,17 +21,17 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
 /**
- * The team that splits element ranges: every element exactly once, failures rethrown, callers
- * taking turns, nothing allocated per call, and the plans that use it computing the same bits
- * as on one thread.
+ * The backends' thread team: every task and every element exactly once, failures rethrown,
+ * nested calls inline, callers taking turns, nothing allocated per call, and the plans that split
+ * ranges over it computing the same bits as on one thread.
  */
-class ParallelRangeTest {
-    private static final long BIG = ParallelRange.MIN_PARALLEL + 37;   // split, with a tail that is not whole vectors
+class ThreadTeamTest {
+    private static final long BIG = ThreadTeam.MIN_PARALLEL + 37;   // split, with a tail that is not whole vectors
 
     @Test void everyElementExactlyOnce() {
         for (int threads = 1; threads <= 4; threads++) {
-            try (ParallelRange team = new ParallelRange(threads, "test")) {
-                for (long n : new long[] {0, 1, 17, ParallelRange.MIN_PARALLEL - 1, ParallelRange.MIN_PARALLEL, BIG}) {
+            try (ThreadTeam team = new ThreadTeam(threads, "test")) {
+                for (long n : new long[] {0, 1, 17, ThreadTeam.MIN_PARALLEL - 1, ThreadTeam.MIN_PARALLEL, BIG}) {
                     AtomicIntegerArray seen = new AtomicIntegerArray(Math.toIntExact(n));
                     team.run(n, (from, to) -> {
                         for (long i = from; i < to; i++) seen.incrementAndGet((int) i);
@@ -43,21 +44,50 @@ class ParallelRangeTest {
         }
     }
 
+    @Test void everyTaskExactlyOnce() {
+        for (int threads = 1; threads <= 3; threads++) {
+            try (ThreadTeam team = new ThreadTeam(threads, "test")) {
+                for (int tasks = 0; tasks <= 7; tasks++) {
+                    AtomicIntegerArray seen = new AtomicIntegerArray(Math.max(1, tasks));
+                    team.run(tasks, t -> seen.incrementAndGet(t));
+                    for (int t = 0; t < tasks; t++) assertEquals(1, seen.get(t), threads + " threads, " + tasks + " tasks: task " + t);
+                }
+            }
+        }
+    }
+
+    /** A task that calls the team again (on the caller or on a member) runs that call inline instead of deadlocking. */
+    @Test void nestedCallsRunInline() {
+        assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
+            try (ThreadTeam team = new ThreadTeam(2, "test")) {
+                java.util.concurrent.atomic.AtomicLong count = new java.util.concurrent.atomic.AtomicLong();
+                team.run(4, t -> team.run(3, u -> count.incrementAndGet()));
+                assertEquals(12, count.get());
+                team.run(2, t -> team.run(BIG, (from, to) -> count.addAndGet(to - from)));
+                assertEquals(12 + 2 * BIG, count.get());
+            }
+        });
+    }
+
     @Test void partsStartOnWholeVectors() {
-        try (ParallelRange team = new ParallelRange(3, "test")) {
+        try (ThreadTeam team = new ThreadTeam(3, "test")) {
             List<Long> starts = java.util.Collections.synchronizedList(new ArrayList<>());
             team.run(BIG, (from, to) -> starts.add(from));
             assertEquals(3, starts.size());
-            for (long s : starts) assertEquals(0, s % ParallelRange.ALIGN, "part start " + s);
+            for (long s : starts) assertEquals(0, s % ThreadTeam.ALIGN, "part start " + s);
         }
     }
 
     @Test void aFailingPartIsRethrownAndTheTeamStaysUsable() {
-        try (ParallelRange team = new ParallelRange(2, "test")) {
+        try (ThreadTeam team = new ThreadTeam(2, "test")) {
             var e = assertThrows(IllegalStateException.class, () -> team.run(BIG, (from, to) -> {
                 if (from > 0) throw new IllegalStateException("part at " + from + " failed");
             }));
             assertTrue(e.getMessage().startsWith("part at"), e.getMessage());
+            var f = assertThrows(IllegalArgumentException.class, () -> team.run(2, t -> {
+                if (t == 1) throw new IllegalArgumentException("task 1 failed");
+            }));
+            assertEquals("task 1 failed", f.getMessage());
             long[] sum = new long[1];
             team.run(BIG, (from, to) -> { synchronized (sum) { sum[0] += to - from; } });
             assertEquals(BIG, sum[0]);
@@ -65,7 +95,7 @@ class ParallelRangeTest {
     }
 
     @Test void concurrentCallersTakeTurns() throws Exception {
-        try (ParallelRange team = new ParallelRange(2, "test"); TensorScope scope = new TensorScope()) {
+        try (ThreadTeam team = new ThreadTeam(2, "test"); TensorScope scope = new TensorScope()) {
             ParallelArrays arrays = new ParallelArrays(team);
             ExecutorService callers = Executors.newFixedThreadPool(4);
             try {
@@ -91,14 +121,15 @@ class ParallelRangeTest {
     }
 
     @Test void aClosedTeamRefuses() {
-        ParallelRange team = new ParallelRange(2, "test");
+        ThreadTeam team = new ThreadTeam(2, "test");
         team.close();
         assertThrows(IllegalStateException.class, () -> team.run(BIG, (from, to) -> {}));
+        assertThrows(IllegalStateException.class, () -> team.run(1, t -> {}));
     }
 
     @Test void allocatesNothingPerCall() {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        try (ParallelRange team = new ParallelRange(2, "test"); TensorScope scope = new TensorScope()) {
+        try (ThreadTeam team = new ThreadTeam(2, "test"); TensorScope scope = new TensorScope()) {
             ParallelArrays arrays = new ParallelArrays(team);
             Tensor x = scope.zeros(Math.toIntExact(BIG)), y = scope.zeros(Math.toIntExact(BIG));
             for (int i = 0; i < 200; i++) arrays.axpy(0.5f, x, y);   // warm: compiled, locks inflated if ever
@@ -114,7 +145,7 @@ class ParallelRangeTest {
         int n = Math.toIntExact(BIG);
         List<OptimizerSpec> rules = List.of(new OptimizerSpec.Sgd(0.9f, 0f, 5e-4f, false), new OptimizerSpec.Sgd(0.9f, 0f, 0f, true), new OptimizerSpec.Sgd(0f, 0f, 1e-4f, false),
                 new OptimizerSpec.RmsProp(0.99f, 1e-8f, 1e-4f, 0.9f), new OptimizerSpec.Adam(0.9f, 0.999f, 1e-8f, 1e-2f, true));
-        try (ParallelRange team = new ParallelRange(2, "test"); TensorScope s = new TensorScope()) {
+        try (ThreadTeam team = new ThreadTeam(2, "test"); TensorScope s = new TensorScope()) {
             for (OptimizerSpec rule : rules) {
                 CpuOptimizerPlan one = new CpuOptimizerPlan(rule, n), split = new CpuOptimizerPlan(rule, n, team);
                 Tensor p1 = s.uniform(1, -1, 1, n), p2 = s.uniform(1, -1, 1, n);
