@@ -255,17 +255,23 @@ public final class Sgemm implements AutoCloseable {
         }
     }
 
-    /** C(row, v-th vector) = alpha acc + beta C, not reading C when beta is 0. */
-    private static void store(FloatVector acc, MemorySegment c, long byteOff, float alpha, float beta) {
-        FloatVector r;
-        if (beta == 0f) {
-            r = acc.mul(alpha);
-        } else {
-            FloatVector old = FloatVector.fromMemorySegment(S, c, byteOff, NATIVE);
-            r = beta == 1f ? acc.fma(FloatVector.broadcast(S, alpha), old)
-                    : acc.fma(FloatVector.broadcast(S, alpha), old.mul(beta));
+    /** A full tile (rows x 2 vectors, buffered) into C: C = alpha tile + beta C, not reading C when beta is 0. */
+    private static void storeFull(MemorySegment tile, MemorySegment c, long cOff, int ldc, float alpha, float beta, int rows) {
+        for (int r = 0; r < rows; r++) {
+            for (int v = 0; v < 2; v++) {
+                FloatVector acc = FloatVector.fromMemorySegment(S, tile, (r * 2L + v) * VBYTES, NATIVE);
+                long byteOff = (cOff + (long) r * ldc + (long) v * VL) * 4;
+                FloatVector result;
+                if (beta == 0f) {
+                    result = acc.mul(alpha);
+                } else {
+                    FloatVector old = FloatVector.fromMemorySegment(S, c, byteOff, NATIVE);
+                    result = beta == 1f ? acc.fma(FloatVector.broadcast(S, alpha), old)
+                            : acc.fma(FloatVector.broadcast(S, alpha), old.mul(beta));
+                }
+                result.intoMemorySegment(c, byteOff, NATIVE);
+            }
         }
-        r.intoMemorySegment(c, byteOff, NATIVE);
     }
 
     /** The scalar tail of an edge tile: the valid rows x cols of the buffered tile (row stride nr) into C. */
@@ -385,24 +391,8 @@ public final class Sgemm implements AutoCloseable {
             a = FloatVector.broadcast(S, ap.get(FU, aByte + 28));
             c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
         }
-        if (rows == 8 && cols == 2 * VL) {
-            store(c00, c, (cOff + 0L * ldc + 0 * VL) * 4, alpha, beta);
-            store(c01, c, (cOff + 0L * ldc + 1 * VL) * 4, alpha, beta);
-            store(c10, c, (cOff + 1L * ldc + 0 * VL) * 4, alpha, beta);
-            store(c11, c, (cOff + 1L * ldc + 1 * VL) * 4, alpha, beta);
-            store(c20, c, (cOff + 2L * ldc + 0 * VL) * 4, alpha, beta);
-            store(c21, c, (cOff + 2L * ldc + 1 * VL) * 4, alpha, beta);
-            store(c30, c, (cOff + 3L * ldc + 0 * VL) * 4, alpha, beta);
-            store(c31, c, (cOff + 3L * ldc + 1 * VL) * 4, alpha, beta);
-            store(c40, c, (cOff + 4L * ldc + 0 * VL) * 4, alpha, beta);
-            store(c41, c, (cOff + 4L * ldc + 1 * VL) * 4, alpha, beta);
-            store(c50, c, (cOff + 5L * ldc + 0 * VL) * 4, alpha, beta);
-            store(c51, c, (cOff + 5L * ldc + 1 * VL) * 4, alpha, beta);
-            store(c60, c, (cOff + 6L * ldc + 0 * VL) * 4, alpha, beta);
-            store(c61, c, (cOff + 6L * ldc + 1 * VL) * 4, alpha, beta);
-            store(c70, c, (cOff + 7L * ldc + 0 * VL) * 4, alpha, beta);
-            store(c71, c, (cOff + 7L * ldc + 1 * VL) * 4, alpha, beta);
-        } else {
+        // Through the tile buffer even for full tiles: passing a vector to a store method that C2 does
+        // not inline (this method is too large for it) boxes it, 16 allocations per tile.
             c00.intoMemorySegment(tile, (0 * 2 + 0) * VBYTES, NATIVE); c01.intoMemorySegment(tile, (0 * 2 + 1) * VBYTES, NATIVE);
             c10.intoMemorySegment(tile, (1 * 2 + 0) * VBYTES, NATIVE); c11.intoMemorySegment(tile, (1 * 2 + 1) * VBYTES, NATIVE);
             c20.intoMemorySegment(tile, (2 * 2 + 0) * VBYTES, NATIVE); c21.intoMemorySegment(tile, (2 * 2 + 1) * VBYTES, NATIVE);
@@ -411,8 +401,8 @@ public final class Sgemm implements AutoCloseable {
             c50.intoMemorySegment(tile, (5 * 2 + 0) * VBYTES, NATIVE); c51.intoMemorySegment(tile, (5 * 2 + 1) * VBYTES, NATIVE);
             c60.intoMemorySegment(tile, (6 * 2 + 0) * VBYTES, NATIVE); c61.intoMemorySegment(tile, (6 * 2 + 1) * VBYTES, NATIVE);
             c70.intoMemorySegment(tile, (7 * 2 + 0) * VBYTES, NATIVE); c71.intoMemorySegment(tile, (7 * 2 + 1) * VBYTES, NATIVE);
-            storeEdge(tile, 2 * VL, c, cOff, ldc, alpha, beta, rows, cols);
-        }
+        if (rows == 8 && cols == 2 * VL) storeFull(tile, c, cOff, ldc, alpha, beta, rows);
+        else storeEdge(tile, 2 * VL, c, cOff, ldc, alpha, beta, rows, cols);
     }
 
     /** The 6 x 2-vector tile: C(rows, cols) = alpha A-panel . B-panel + beta C, full tiles stored directly, edges through the tile buffer. */
@@ -440,28 +430,16 @@ public final class Sgemm implements AutoCloseable {
             a = FloatVector.broadcast(S, ap.get(FU, aByte + 20));
             c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
         }
-        if (rows == 6 && cols == 2 * VL) {
-            store(c00, c, (cOff + 0L * ldc + 0 * VL) * 4, alpha, beta);
-            store(c01, c, (cOff + 0L * ldc + 1 * VL) * 4, alpha, beta);
-            store(c10, c, (cOff + 1L * ldc + 0 * VL) * 4, alpha, beta);
-            store(c11, c, (cOff + 1L * ldc + 1 * VL) * 4, alpha, beta);
-            store(c20, c, (cOff + 2L * ldc + 0 * VL) * 4, alpha, beta);
-            store(c21, c, (cOff + 2L * ldc + 1 * VL) * 4, alpha, beta);
-            store(c30, c, (cOff + 3L * ldc + 0 * VL) * 4, alpha, beta);
-            store(c31, c, (cOff + 3L * ldc + 1 * VL) * 4, alpha, beta);
-            store(c40, c, (cOff + 4L * ldc + 0 * VL) * 4, alpha, beta);
-            store(c41, c, (cOff + 4L * ldc + 1 * VL) * 4, alpha, beta);
-            store(c50, c, (cOff + 5L * ldc + 0 * VL) * 4, alpha, beta);
-            store(c51, c, (cOff + 5L * ldc + 1 * VL) * 4, alpha, beta);
-        } else {
+        // Through the tile buffer even for full tiles: passing a vector to a store method that C2 does
+        // not inline (this method is too large for it) boxes it, 16 allocations per tile.
             c00.intoMemorySegment(tile, (0 * 2 + 0) * VBYTES, NATIVE); c01.intoMemorySegment(tile, (0 * 2 + 1) * VBYTES, NATIVE);
             c10.intoMemorySegment(tile, (1 * 2 + 0) * VBYTES, NATIVE); c11.intoMemorySegment(tile, (1 * 2 + 1) * VBYTES, NATIVE);
             c20.intoMemorySegment(tile, (2 * 2 + 0) * VBYTES, NATIVE); c21.intoMemorySegment(tile, (2 * 2 + 1) * VBYTES, NATIVE);
             c30.intoMemorySegment(tile, (3 * 2 + 0) * VBYTES, NATIVE); c31.intoMemorySegment(tile, (3 * 2 + 1) * VBYTES, NATIVE);
             c40.intoMemorySegment(tile, (4 * 2 + 0) * VBYTES, NATIVE); c41.intoMemorySegment(tile, (4 * 2 + 1) * VBYTES, NATIVE);
             c50.intoMemorySegment(tile, (5 * 2 + 0) * VBYTES, NATIVE); c51.intoMemorySegment(tile, (5 * 2 + 1) * VBYTES, NATIVE);
-            storeEdge(tile, 2 * VL, c, cOff, ldc, alpha, beta, rows, cols);
-        }
+        if (rows == 6 && cols == 2 * VL) storeFull(tile, c, cOff, ldc, alpha, beta, rows);
+        else storeEdge(tile, 2 * VL, c, cOff, ldc, alpha, beta, rows, cols);
     }
 
 }
