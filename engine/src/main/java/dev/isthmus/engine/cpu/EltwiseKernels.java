@@ -20,9 +20,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   backward:  diffSrc[i] = diffDst[i] * f'(x[i]), with f' written in terms of dst[i]
  * </pre>
  *
- * The vector forward of tanh and sigmoid uses the Vector API's TANH and EXP, which may
- * differ from {@code Math.tanh}/{@code Math.exp} by a few ulps; the backward and ReLU are
- * the same float operations as the twins, so they match bit for bit.
+ * The vector forward of tanh and sigmoid uses {@link VectorMath}'s tanh and exp, within a few
+ * ulps of {@code Math.tanh}/{@code Math.exp} and the same bits on every call; the backward and
+ * ReLU are the same float operations as the twins, so they match bit for bit.
  */
 public final class EltwiseKernels {
     private EltwiseKernels() {}
@@ -84,7 +84,7 @@ public final class EltwiseKernels {
         long i = from, end = from + n;
         for (long bound = from + S.loopBound(n); i < bound; i += S.length()) {
             FloatVector x = FloatVector.fromMemorySegment(S, src, i * 4, NATIVE);
-            x.mul(s).lanewise(VectorOperators.TANH).mul(a).intoMemorySegment(dst, i * 4, NATIVE);
+            VectorMath.tanh(x.mul(s)).mul(a).intoMemorySegment(dst, i * 4, NATIVE);
         }
         for (; i < end; i++) dst.setAtIndex(F, i, kind.apply(src.getAtIndex(F, i)));
     }
@@ -95,7 +95,7 @@ public final class EltwiseKernels {
         long i = from, end = from + n;
         for (long bound = from + S.loopBound(n); i < bound; i += S.length()) {
             FloatVector x = FloatVector.fromMemorySegment(S, src, i * 4, NATIVE);
-            one.div(x.neg().lanewise(VectorOperators.EXP).add(one)).intoMemorySegment(dst, i * 4, NATIVE);
+            one.div(VectorMath.exp(x.neg()).add(one)).intoMemorySegment(dst, i * 4, NATIVE);
         }
         for (; i < end; i++) dst.setAtIndex(F, i, EltwiseKind.SIGMOID.apply(src.getAtIndex(F, i)));
     }

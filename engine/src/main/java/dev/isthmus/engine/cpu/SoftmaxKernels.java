@@ -84,8 +84,7 @@ public final class SoftmaxKernels {
             FloatVector sumV = FloatVector.zero(S);
             j = 0;
             for (; j < bound; j += S.length()) {
-                FloatVector e = FloatVector.fromMemorySegment(S, logits, row + j * 4L, NATIVE)
-                        .sub(max).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(FloatVector.fromMemorySegment(S, logits, row + j * 4L, NATIVE).sub(max));
                 e.intoMemorySegment(probs, row + j * 4L, NATIVE);
                 sumV = sumV.add(e);
             }
