@@ -65,4 +65,17 @@ public final class Checks {
         }
         return t;
     }
+
+    /**
+     * A bias argument: with {@code expected} (the op has a bias) an F32 tensor of that shape, without
+     * (null: the op has none) null; {@code owner} names the op in the message ("convolution", "layer").
+     */
+    public static Tensor bias(String op, String what, Tensor bias, Shape expected, String owner) {
+        if (expected == null) {
+            if (bias != null) throw new IllegalArgumentException(op + ": " + what + " " + bias.shape() + " given but the " + owner + " has no bias");
+            return null;
+        }
+        if (bias == null) throw new IllegalArgumentException(op + ": " + what + " is null but the " + owner + " has a bias");
+        return tensor(op, what, bias, expected, DType.F32);
+    }
 }

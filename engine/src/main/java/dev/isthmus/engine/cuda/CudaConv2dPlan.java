@@ -76,7 +76,7 @@ final class CudaConv2dPlan extends CudaPlan implements Conv2dPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        checkBias("bias", bias);
+        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "convolution");
         synchronized (backend.lock()) {
             checkOpen();
             backend.tensor(forward, 0, op, "dst", dst);
@@ -109,7 +109,7 @@ final class CudaConv2dPlan extends CudaPlan implements Conv2dPlan {
 
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        checkBias("diffBias", diffBias);
+        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "convolution");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         synchronized (backend.lock()) {
@@ -123,14 +123,6 @@ final class CudaConv2dPlan extends CudaPlan implements Conv2dPlan {
                 backend.tensor(backwardBias, 1, op, "diffDst", diffDst);
                 launch(backwardBias);
             }
-        }
-    }
-
-    private void checkBias(String what, Tensor bias) {
-        if (spec.hasBias()) {
-            Checks.tensor(op, what, bias, biasShape, DType.F32);
-        } else if (bias != null) {
-            throw new IllegalArgumentException(op + ": " + what + " " + bias.shape() + " given, but the spec has no bias");
         }
     }
 

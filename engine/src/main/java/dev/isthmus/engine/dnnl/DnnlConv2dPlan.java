@@ -176,7 +176,7 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        checkBias("bias", bias);
+        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "convolution");
         Context c = acquire();
         try {
             DnnlCall.Bound f = c.call(FORWARD);
@@ -210,7 +210,7 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         checkOpen();
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        checkBias("diffBias", diffBias);
+        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "convolution");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         Context c = acquire();
@@ -223,15 +223,6 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
             run(c, BACKWARD_WEIGHTS);
         } finally {
             release(c);
-        }
-    }
-
-    private void checkBias(String what, Tensor bias) {
-        if (spec.hasBias()) {
-            if (bias == null) throw new IllegalArgumentException(op + ": " + what + " is null but the convolution has a bias");
-            Checks.tensor(op, what, bias, biasShape, DType.F32);
-        } else if (bias != null) {
-            throw new IllegalArgumentException(op + ": " + what + " " + bias.shape() + " given but the convolution has no bias");
         }
     }
 

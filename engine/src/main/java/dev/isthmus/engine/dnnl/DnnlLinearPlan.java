@@ -89,7 +89,7 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.elements(op, "src", src, srcElements);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        checkBias("bias", bias);
+        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "layer");
         Context c = acquire();
         try {
             DnnlCall.Bound f = c.call(FORWARD);
@@ -123,7 +123,7 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         checkOpen();
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        checkBias("diffBias", diffBias);
+        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "layer");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.elements(op, "src", src, srcElements);
         Context c = acquire();
@@ -136,15 +136,6 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
             run(c, BACKWARD_WEIGHTS);
         } finally {
             release(c);
-        }
-    }
-
-    private void checkBias(String what, Tensor bias) {
-        if (spec.hasBias()) {
-            if (bias == null) throw new IllegalArgumentException(op + ": " + what + " is null but the layer has a bias");
-            Checks.tensor(op, what, bias, biasShape, DType.F32);
-        } else if (bias != null) {
-            throw new IllegalArgumentException(op + ": " + what + " " + bias.shape() + " given but the layer has no bias");
         }
     }
 

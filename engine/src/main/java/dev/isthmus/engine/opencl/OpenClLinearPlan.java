@@ -62,7 +62,7 @@ final class OpenClLinearPlan extends OpenClPlan implements LinearPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.elements(op, "src", src, srcElements);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        checkBias("bias", bias);
+        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "layer");
         checkOpen();
         synchronized (backend.lock()) {
             backend.tensor(forward, 0, op, "dst", dst);
@@ -89,7 +89,7 @@ final class OpenClLinearPlan extends OpenClPlan implements LinearPlan {
 
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        checkBias("diffBias", diffBias);
+        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "layer");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.elements(op, "src", src, srcElements);
         checkOpen();
@@ -106,11 +106,4 @@ final class OpenClLinearPlan extends OpenClPlan implements LinearPlan {
         }
     }
 
-    private void checkBias(String what, Tensor bias) {
-        if (spec.hasBias()) {
-            Checks.tensor(op, what, bias, biasShape, DType.F32);
-        } else if (bias != null) {
-            throw new IllegalArgumentException(op + ": " + what + " " + bias.shape() + " given, but the spec has no bias");
-        }
-    }
 }

@@ -57,7 +57,7 @@ final class ReferenceConv2dPlan implements Conv2dPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        checkBias("bias", bias);
+        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "convolution");
         MemorySegment d = dst.segment(), s = src.segment(), wt = weights.segment();
         MemorySegment b = bias == null ? null : bias.segment();
         for (int in = 0; in < n; in++)
@@ -120,7 +120,7 @@ final class ReferenceConv2dPlan implements Conv2dPlan {
 
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        checkBias("diffBias", diffBias);
+        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "convolution");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         MemorySegment dwt = diffWeights.segment(), dd = diffDst.segment(), s = src.segment();
@@ -153,14 +153,6 @@ final class ReferenceConv2dPlan implements Conv2dPlan {
                         for (int x = 0; x < ow; x++) acc += dd.getAtIndex(F, at(in, o, y, x, oc, oh, ow));
                 db.setAtIndex(F, o, (float) acc);
             }
-        }
-    }
-
-    private void checkBias(String what, Tensor bias) {
-        if (spec.hasBias()) {
-            Checks.tensor(op, what, bias, biasShape, DType.F32);
-        } else if (bias != null) {
-            throw new IllegalArgumentException(op + ": " + what + " " + bias.shape() + " given, but the spec has no bias");
         }
     }
 

@@ -45,7 +45,7 @@ final class ReferenceLinearPlan implements LinearPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.elements(op, "src", src, (long) n * in);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        checkBias("bias", bias);
+        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "layer");
         MemorySegment d = dst.segment(), s = src.segment(), w = weights.segment();
         MemorySegment b = bias == null ? null : bias.segment();
         for (int r = 0; r < n; r++)
@@ -71,7 +71,7 @@ final class ReferenceLinearPlan implements LinearPlan {
 
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        checkBias("diffBias", diffBias);
+        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "layer");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.elements(op, "src", src, (long) n * in);
         MemorySegment dw = diffWeights.segment(), dd = diffDst.segment(), s = src.segment();
@@ -88,14 +88,6 @@ final class ReferenceLinearPlan implements LinearPlan {
                 for (int r = 0; r < n; r++) acc += dd.getAtIndex(F, (long) r * out + o);
                 db.setAtIndex(F, o, (float) acc);
             }
-        }
-    }
-
-    private void checkBias(String what, Tensor bias) {
-        if (spec.hasBias()) {
-            Checks.tensor(op, what, bias, biasShape, DType.F32);
-        } else if (bias != null) {
-            throw new IllegalArgumentException(op + ": " + what + " " + bias.shape() + " given, but the spec has no bias");
         }
     }
 

@@ -91,7 +91,7 @@ final class SimdConv2dPlan implements Conv2dPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        checkBias("bias", bias);
+        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "convolution");
         MemorySegment d = dst.segment(), s = src.segment(), wt = weights.segment();
         MemorySegment b = bias == null ? null : bias.segment();
         if (whole != null) {   // dst (N, OC) = src (N, IC IH IW) . W^T per group
@@ -173,7 +173,7 @@ final class SimdConv2dPlan implements Conv2dPlan {
 
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        checkBias("diffBias", diffBias);
+        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "convolution");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         MemorySegment dwt = diffWeights.segment(), dd = diffDst.segment(), s = src.segment();
@@ -236,14 +236,6 @@ final class SimdConv2dPlan implements Conv2dPlan {
             wide.gemm(transA, transB, m, nn, kk, 1f, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         } else {
             Sgemm.gemm(my.workspace, transA, transB, m, nn, kk, 1f, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
-        }
-    }
-
-    private void checkBias(String what, Tensor bias) {
-        if (spec.hasBias()) {
-            Checks.tensor(op, what, bias, biasShape, DType.F32);
-        } else if (bias != null) {
-            throw new IllegalArgumentException(op + ": " + what + " " + bias.shape() + " given, but the spec has no bias");
         }
     }
 

@@ -55,7 +55,7 @@ final class SimdLinearPlan implements LinearPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.elements(op, "src", src, (long) n * in);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        checkBias("bias", bias);
+        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "layer");
         MemorySegment d = dst.segment();
         if (bias != null) {
             MemorySegment b = bias.segment();
@@ -84,7 +84,7 @@ final class SimdLinearPlan implements LinearPlan {
 
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        checkBias("diffBias", diffBias);
+        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "layer");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.elements(op, "src", src, (long) n * in);
         MemorySegment dd = diffDst.segment();
@@ -93,14 +93,6 @@ final class SimdLinearPlan implements LinearPlan {
             MemorySegment db = diffBias.segment();
             MemorySegment.copy(dd, 0, db, 0, (long) out * 4);
             for (int r = 1; r < n; r++) Vec.add(db, 0, dd, (long) r * out, out);
-        }
-    }
-
-    private void checkBias(String what, Tensor bias) {
-        if (spec.hasBias()) {
-            Checks.tensor(op, what, bias, biasShape, DType.F32);
-        } else if (bias != null) {
-            throw new IllegalArgumentException(op + ": " + what + " " + bias.shape() + " given, but the spec has no bias");
         }
     }
 
