@@ -78,4 +78,14 @@ public final class Checks {
         if (bias == null) throw new IllegalArgumentException(op + ": " + what + " is null but the " + owner + " has a bias");
         return tensor(op, what, bias, expected, DType.F32);
     }
+
+    /** The arguments of {@link OptimizerPlan#step}: every backend's plan checks the same things. */
+    public static void optimizerStep(String op, Tensor params, Tensor state, Tensor grads, float lr, long step,
+                                     long elements, Shape stateShape) {
+        elements(op, "params", params, elements);
+        elements(op, "grads", grads, elements);
+        tensor(op, "state", state, stateShape, DType.F32);
+        finiteNonNegative("learning rate", lr);
+        if (step < 1) throw new IllegalArgumentException(op + ": step counts from 1, got " + step);
+    }
 }

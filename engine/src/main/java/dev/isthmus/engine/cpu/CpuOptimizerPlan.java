@@ -3,7 +3,6 @@ package dev.isthmus.engine.cpu;
 import java.lang.foreign.MemorySegment;
 
 import dev.isthmus.engine.Checks;
-import dev.isthmus.engine.DType;
 import dev.isthmus.engine.OptimizerPlan;
 import dev.isthmus.engine.OptimizerSpec;
 import dev.isthmus.engine.Shape;
@@ -46,11 +45,7 @@ public final class CpuOptimizerPlan implements OptimizerPlan {
     @Override public Shape stateShape() { return stateShape; }
 
     @Override public void step(Tensor params, Tensor state, Tensor grads, float lr, long step) {
-        Checks.elements(op, "params", params, elements);
-        Checks.elements(op, "grads", grads, elements);
-        Checks.tensor(op, "state", state, stateShape, DType.F32);
-        Checks.finiteNonNegative("learning rate", lr);
-        if (step < 1) throw new IllegalArgumentException(op + ": step counts from 1, got " + step);
+        Checks.optimizerStep(op, params, state, grads, lr, step, elements, stateShape);
         if (team == null || elements < ThreadTeam.MIN_PARALLEL) {
             update(params.segment(), state.segment(), grads.segment(), lr, step, 0, elements);
             return;

@@ -1,7 +1,6 @@
 package dev.isthmus.engine.cuda;
 
 import dev.isthmus.engine.Checks;
-import dev.isthmus.engine.DType;
 import dev.isthmus.engine.OptimizerPlan;
 import dev.isthmus.engine.OptimizerSpec;
 import dev.isthmus.engine.Shape;
@@ -50,11 +49,7 @@ final class CudaOptimizerPlan extends CudaPlan implements OptimizerPlan {
     @Override public Shape stateShape() { return stateShape; }
 
     @Override public void step(Tensor params, Tensor state, Tensor grads, float lr, long step) {
-        Checks.elements(op, "params", params, elements);
-        Checks.elements(op, "grads", grads, elements);
-        Checks.tensor(op, "state", state, stateShape, DType.F32);
-        Checks.finiteNonNegative("learning rate", lr);
-        if (step < 1) throw new IllegalArgumentException(op + ": step counts from 1, got " + step);
+        Checks.optimizerStep(op, params, state, grads, lr, step, elements, stateShape);
         synchronized (backend.lock()) {
             checkOpen();
             backend.tensor(kernel, 0, op, "params", params);

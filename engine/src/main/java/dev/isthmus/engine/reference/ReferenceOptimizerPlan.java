@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import dev.isthmus.engine.Checks;
-import dev.isthmus.engine.DType;
 import dev.isthmus.engine.OptimizerPlan;
 import dev.isthmus.engine.OptimizerSpec;
 import dev.isthmus.engine.Shape;
@@ -41,11 +40,7 @@ final class ReferenceOptimizerPlan implements OptimizerPlan {
     @Override public Shape stateShape() { return stateShape; }
 
     @Override public void step(Tensor params, Tensor state, Tensor grads, float lr, long step) {
-        Checks.elements(op, "params", params, elements);
-        Checks.elements(op, "grads", grads, elements);
-        Checks.tensor(op, "state", state, stateShape, DType.F32);
-        Checks.finiteNonNegative("learning rate", lr);
-        if (step < 1) throw new IllegalArgumentException(op + ": step counts from 1, got " + step);
+        Checks.optimizerStep(op, params, state, grads, lr, step, elements, stateShape);
         MemorySegment p = params.segment(), s = state.segment(), g = grads.segment();
         long n = elements;
         for (long i = 0; i < n; i++) {
