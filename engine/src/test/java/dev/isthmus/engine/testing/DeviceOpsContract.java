@@ -41,8 +41,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The contract every device backend's ops meet (the opencl and cuda backends run it; a subclass
- * names the backend). Every op of the backend, forward and backward, against the reference backend at awkward
+ * The contract every device backend's tensors and ops meet (the opencl and cuda backends run it;
+ * a subclass names the backend): device tensors zeroed, copied both ways through views, refused
+ * once closed or when a host tensor is handed to a device plan. Every op of the backend, forward and backward, against the reference backend at awkward
  * sizes (seeded data; device tensors copied with {@link Tensor#copyTo}); finite differences for
  * one convolution and for LRN (which the reference backend lacks: its forward is checked against
  * the scalar twin below); the dropout mask bit for bit against {@link DropoutPlan#keep}.
@@ -67,6 +68,60 @@ public abstract class DeviceOpsContract {
 
     @AfterAll void close() {
         if (device != null) device.close();
+    }
+
+    // ---- device tensors
+
+    @Test void allocatesZerosAndCopiesBothWaysThroughViews() {
+        for (int n : TestTensors.AWKWARD_SIZES) {
+            try (TensorScope scope = new TensorScope()) {
+                Tensor d = scope.add(device.allocate(Shape.of(n + 2), DType.F32));
+                assertEquals(device.device(), d.device());
+                assertArrayEquals(new float[n + 2], d.toFloatArray(), "zero-filled");
+                float[] values = TestTensors.uniform(n, n, -1, 1);
+                Tensor view = scope.add(d.view(1, Shape.of(n)));
+                view.copyFrom(values);
+                assertArrayEquals(values, view.toFloatArray());
+                Tensor host = scope.zeros(n);
+                view.copyTo(host);
+                assertArrayEquals(values, host.toFloatArray());
+                Tensor other = deviceZeros(scope, device, Shape.of(n));
+                view.copyTo(other);   // device to device
+                assertArrayEquals(values, other.toFloatArray());
+                float[] all = d.toFloatArray();
+                assertEquals(0f, all[0]);
+                assertEquals(0f, all[n + 1]);
+                Tensor labels = scope.add(device.allocate(Shape.of(n), DType.S32));
+                int[] ints = new int[n];
+                for (int i = 0; i < n; i++) ints[i] = i * 7 - 3;
+                labels.copyFrom(ints);
+                assertArrayEquals(ints, labels.toIntArray());
+            }
+        }
+    }
+
+    @Test void aClosedTensorThrowsAndNeverCrashes() {
+        try (TensorScope scope = new TensorScope(); EltwisePlan plan = device.eltwise(EltwiseKind.RELU, 7)) {
+            Tensor src = toDevice(scope, device, scope.uniform(1, -1, 1, 7));
+            Tensor dst = device.allocate(Shape.of(7), DType.F32);
+            Tensor view = dst.view(0, Shape.of(7));
+            dst.close();
+            assertThrows(IllegalStateException.class, dst::toFloatArray);
+            assertThrows(IllegalStateException.class, () -> plan.forward(dst, src));
+            assertThrows(IllegalStateException.class, () -> plan.forward(view, src));
+            assertThrows(IllegalStateException.class, () -> view.copyFrom(new float[7]));
+            assertThrows(IllegalStateException.class, dst::segment);
+        }
+    }
+
+    @Test void aHostTensorGivenToADevicePlanIsRefused() {
+        try (TensorScope scope = new TensorScope(); EltwisePlan plan = device.eltwise(EltwiseKind.TANH, 7)) {
+            Tensor host = scope.uniform(1, -1, 1, 7);
+            Tensor dst = deviceZeros(scope, device, Shape.of(7));
+            var e = assertThrows(IllegalArgumentException.class, () -> plan.forward(dst, host));
+            assertTrue(e.getMessage().contains("lives on cpu") && e.getMessage().contains("copyTo"), e.getMessage());
+            assertThrows(IllegalStateException.class, dst::segment, "device tensors have no host segment");
+        }
     }
 
     // ---- convolution
