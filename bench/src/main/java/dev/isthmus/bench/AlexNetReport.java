@@ -6,7 +6,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 
-import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 
 /**
@@ -29,7 +28,7 @@ public final class AlexNetReport {
                 .filter(r -> r.getParams().getBenchmark().startsWith(AlexNetBenchmark.class.getName() + "."))
                 .toList());
         rows.sort(Comparator.<RunResult, String>comparing(r -> r.getParams().getParam("variant")).reversed()
-                .thenComparing(Comparator.<RunResult, String>comparing(AlexNetReport::method).reversed())
+                .thenComparing(Comparator.<RunResult, String>comparing(Reports::method).reversed())
                 .thenComparing(r -> r.getParams().getParam("backend"))
                 .thenComparingInt(AlexNetReport::batch)
                 .thenComparing(r -> r.getParams().getParam("fused"), Comparator.reverseOrder()));
@@ -40,22 +39,13 @@ public final class AlexNetReport {
                 "variant", "benchmark", "batch", "backend", "fused", "ms/op", "±%", "images/s", "alloc B/op");
         for (RunResult r : rows) {
             double seconds = Reports.secondsPerOp(r.getPrimaryResult());
-            Result<?> alloc = Reports.secondary(r, "gc.alloc.rate.norm");
             System.out.printf(Locale.ROOT, "%-8s %-10s %6d %-9s %-6s %11.2f %7.1f %10.1f %14s%n",
-                    r.getParams().getParam("variant"), method(r), batch(r), r.getParams().getParam("backend"),
+                    r.getParams().getParam("variant"), Reports.method(r), batch(r), r.getParams().getParam("backend"),
                     r.getParams().getParam("fused"),
                     seconds * 1e3, 100 * Reports.relativeError(r.getPrimaryResult()), batch(r) / seconds,
-                    alloc == null ? "(-prof gc)" : String.format(Locale.ROOT, "%.1f", alloc.getScore()));
+                    Reports.allocatedPerOp(r));
         }
     }
 
-    private static String method(RunResult r) {
-        String b = r.getParams().getBenchmark();
-        return b.substring(b.lastIndexOf('.') + 1);
-    }
-
-    private static int batch(RunResult r) {
-        String b = r.getParams().getParam("batch");
-        return b == null ? AlexNetBenchmark.TRAIN_BATCH : Integer.parseInt(b);
-    }
+    private static int batch(RunResult r) { return Reports.batch(r, AlexNetBenchmark.TRAIN_BATCH); }
 }

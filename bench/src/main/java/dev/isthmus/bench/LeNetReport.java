@@ -6,7 +6,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 
-import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 
 /**
@@ -27,7 +26,7 @@ public final class LeNetReport {
         List<RunResult> rows = new ArrayList<>(results.stream()
                 .filter(r -> r.getParams().getBenchmark().startsWith(LeNetBenchmark.class.getName() + "."))
                 .toList());
-        rows.sort(Comparator.<RunResult, String>comparing(r -> method(r)).reversed()
+        rows.sort(Comparator.<RunResult, String>comparing(Reports::method).reversed()
                 .thenComparing(r -> r.getParams().getParam("backend"))
                 .thenComparingInt(LeNetReport::batch)
                 .thenComparing(r -> r.getParams().getParam("fused"), Comparator.reverseOrder()));
@@ -38,21 +37,12 @@ public final class LeNetReport {
                 "benchmark", "batch", "backend", "fused", "us/op", "±%", "images/s", "alloc B/op");
         for (RunResult r : rows) {
             double seconds = Reports.secondsPerOp(r.getPrimaryResult());
-            Result<?> alloc = Reports.secondary(r, "gc.alloc.rate.norm");
             System.out.printf(Locale.ROOT, "%-10s %6d %-9s %-6s %11.1f %7.1f %12.0f %14s%n",
-                    method(r), batch(r), r.getParams().getParam("backend"), r.getParams().getParam("fused"), seconds * 1e6,
+                    Reports.method(r), batch(r), r.getParams().getParam("backend"), r.getParams().getParam("fused"), seconds * 1e6,
                     100 * Reports.relativeError(r.getPrimaryResult()), batch(r) / seconds,
-                    alloc == null ? "(-prof gc)" : String.format(Locale.ROOT, "%.1f", alloc.getScore()));
+                    Reports.allocatedPerOp(r));
         }
     }
 
-    private static String method(RunResult r) {
-        String b = r.getParams().getBenchmark();
-        return b.substring(b.lastIndexOf('.') + 1);
-    }
-
-    private static int batch(RunResult r) {
-        String b = r.getParams().getParam("batch");
-        return b == null ? LeNetBenchmark.TRAIN_BATCH : Integer.parseInt(b);
-    }
+    private static int batch(RunResult r) { return Reports.batch(r, LeNetBenchmark.TRAIN_BATCH); }
 }

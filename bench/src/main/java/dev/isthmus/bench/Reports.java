@@ -64,6 +64,24 @@ final class Reports {
         return Double.isFinite(r.getScoreError()) ? r.getScoreError() / r.getScore() : Double.NaN;
     }
 
+    /** The benchmark method's name: "trainStep", "inference". */
+    static String method(RunResult r) {
+        String b = r.getParams().getBenchmark();
+        return b.substring(b.lastIndexOf('.') + 1);
+    }
+
+    /** The {@code batch} parameter, or {@code otherwise} for benchmarks without one (training steps). */
+    static int batch(RunResult r, int otherwise) {
+        String b = r.getParams().getParam("batch");
+        return b == null ? otherwise : Integer.parseInt(b);
+    }
+
+    /** Heap bytes per operation ({@code -prof gc}'s gc.alloc.rate.norm), or a hint to run with it. */
+    static String allocatedPerOp(RunResult r) {
+        Result<?> alloc = secondary(r, "gc.alloc.rate.norm");
+        return alloc == null ? "(-prof gc)" : String.format(java.util.Locale.ROOT, "%.1f", alloc.getScore());
+    }
+
     /** A secondary result whose name ends with {@code suffix} (JMH 1.37 names them "gc.alloc.rate.norm"), or null. */
     static Result<?> secondary(RunResult run, String suffix) {
         for (Map.Entry<String, Result> e : run.getAggregatedResult().getSecondaryResults().entrySet()) {
