@@ -34,7 +34,7 @@ final class CudaConv2dPlan extends CudaPlan implements Conv2dPlan {
         srcShape = spec.srcShape();
         dstShape = spec.dstShape();
         weightsShape = spec.weightsShape();
-        biasShape = spec.biasShape();
+        biasShape = spec.hasBias() ? spec.biasShape() : null;   // null: no bias
         for (Shape s : new Shape[] {srcShape, dstShape}) {
             if (s.elements() > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException(op + ": tensor " + s + " has over 2^31 elements, which the cuda kernels' int GEMM indices do not reach");
@@ -76,7 +76,7 @@ final class CudaConv2dPlan extends CudaPlan implements Conv2dPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "convolution");
+        Checks.bias(op, "bias", bias, biasShape, "convolution");
         synchronized (backend.lock()) {
             checkOpen();
             backend.tensor(forward, 0, op, "dst", dst);
@@ -109,7 +109,7 @@ final class CudaConv2dPlan extends CudaPlan implements Conv2dPlan {
 
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "convolution");
+        Checks.bias(op, "diffBias", diffBias, biasShape, "convolution");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         synchronized (backend.lock()) {

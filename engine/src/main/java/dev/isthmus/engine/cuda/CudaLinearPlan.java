@@ -28,7 +28,7 @@ final class CudaLinearPlan extends CudaPlan implements LinearPlan {
         this.spec = spec;
         dstShape = spec.dstShape();
         weightsShape = spec.weightsShape();
-        biasShape = spec.biasShape();
+        biasShape = spec.hasBias() ? spec.biasShape() : null;   // null: no bias
         srcElements = (long) spec.batch() * spec.inFeatures();
         if (srcElements > Integer.MAX_VALUE || (long) spec.outFeatures() * spec.inFeatures() > Integer.MAX_VALUE
                 || dstShape.elements() > Integer.MAX_VALUE) {
@@ -58,7 +58,7 @@ final class CudaLinearPlan extends CudaPlan implements LinearPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.elements(op, "src", src, srcElements);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "layer");
+        Checks.bias(op, "bias", bias, biasShape, "layer");
         synchronized (backend.lock()) {
             checkOpen();
             backend.tensor(forward, 0, op, "dst", dst);
@@ -85,7 +85,7 @@ final class CudaLinearPlan extends CudaPlan implements LinearPlan {
 
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "layer");
+        Checks.bias(op, "diffBias", diffBias, biasShape, "layer");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.elements(op, "src", src, srcElements);
         synchronized (backend.lock()) {

@@ -70,7 +70,7 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
         this.srcShape = spec.srcShape();
         this.dstShape = spec.dstShape();
         this.weightsShape = spec.weightsShape();
-        this.biasShape = spec.biasShape();
+        this.biasShape = spec.hasBias() ? spec.biasShape() : null;   // null: no bias
         this.activation = new FusedActivation(backend, spec, op);
         try (Arena a = Arena.ofConfined()) {
             Window w = spec.window();
@@ -176,7 +176,7 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "convolution");
+        Checks.bias(op, "bias", bias, biasShape, "convolution");
         Context c = acquire();
         try {
             DnnlCall.Bound f = c.call(FORWARD);
@@ -210,7 +210,7 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         checkOpen();
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "convolution");
+        Checks.bias(op, "diffBias", diffBias, biasShape, "convolution");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         Context c = acquire();

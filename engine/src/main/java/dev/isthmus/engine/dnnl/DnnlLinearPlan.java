@@ -41,7 +41,7 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
         this.op = spec.toString();
         this.dstShape = spec.dstShape();
         this.weightsShape = spec.weightsShape();
-        this.biasShape = spec.biasShape();
+        this.biasShape = spec.hasBias() ? spec.biasShape() : null;   // null: no bias
         this.srcElements = spec.srcShape().elements();
         try {
             Dnnl.MemoryDesc src = own(Dnnl.MemoryDesc.of(spec.srcShape().longDims(), dnnl_f32(), dnnl_ab()));
@@ -89,7 +89,7 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.elements(op, "src", src, srcElements);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "layer");
+        Checks.bias(op, "bias", bias, biasShape, "layer");
         Context c = acquire();
         try {
             DnnlCall.Bound f = c.call(FORWARD);
@@ -123,7 +123,7 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         checkOpen();
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "layer");
+        Checks.bias(op, "diffBias", diffBias, biasShape, "layer");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.elements(op, "src", src, srcElements);
         Context c = acquire();

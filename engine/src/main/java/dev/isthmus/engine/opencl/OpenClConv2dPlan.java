@@ -34,7 +34,7 @@ final class OpenClConv2dPlan extends OpenClPlan implements Conv2dPlan {
         srcShape = spec.srcShape();
         dstShape = spec.dstShape();
         weightsShape = spec.weightsShape();
-        biasShape = spec.biasShape();
+        biasShape = spec.hasBias() ? spec.biasShape() : null;   // null: no bias
         Window w = spec.window();
         int g = spec.groups(), icg = spec.inChannels() / g, ocg = spec.outChannels() / g;
         int khw = w.kernelHeight() * w.kernelWidth();
@@ -77,7 +77,7 @@ final class OpenClConv2dPlan extends OpenClPlan implements Conv2dPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "convolution");
+        Checks.bias(op, "bias", bias, biasShape, "convolution");
         checkOpen();
         synchronized (backend.lock()) {
             backend.tensor(forward, 0, op, "dst", dst);
@@ -110,7 +110,7 @@ final class OpenClConv2dPlan extends OpenClPlan implements Conv2dPlan {
 
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "convolution");
+        Checks.bias(op, "diffBias", diffBias, biasShape, "convolution");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         checkOpen();

@@ -26,7 +26,7 @@ final class OpenClLinearPlan extends OpenClPlan implements LinearPlan {
         this.spec = spec;
         dstShape = spec.dstShape();
         weightsShape = spec.weightsShape();
-        biasShape = spec.biasShape();
+        biasShape = spec.hasBias() ? spec.biasShape() : null;   // null: no bias
         srcElements = (long) spec.batch() * spec.inFeatures();
         if (srcElements > Integer.MAX_VALUE || (long) spec.outFeatures() * spec.inFeatures() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(op + ": tensors over 2^31 elements are not supported by the opencl backend");
@@ -62,7 +62,7 @@ final class OpenClLinearPlan extends OpenClPlan implements LinearPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.elements(op, "src", src, srcElements);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "layer");
+        Checks.bias(op, "bias", bias, biasShape, "layer");
         checkOpen();
         synchronized (backend.lock()) {
             backend.tensor(forward, 0, op, "dst", dst);
@@ -89,7 +89,7 @@ final class OpenClLinearPlan extends OpenClPlan implements LinearPlan {
 
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "layer");
+        Checks.bias(op, "diffBias", diffBias, biasShape, "layer");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.elements(op, "src", src, srcElements);
         checkOpen();

@@ -42,7 +42,8 @@ final class ReferenceConv2dPlan implements Conv2dPlan {
         this.activation = spec.activation();
         this.activationBackward = new FusedActivation(backend, spec, op);
         srcShape = spec.srcShape(); dstShape = spec.dstShape();
-        weightsShape = spec.weightsShape(); biasShape = spec.biasShape();
+        weightsShape = spec.weightsShape();
+        biasShape = spec.hasBias() ? spec.biasShape() : null;   // null: no bias
         Window w = spec.window();
         n = spec.batch(); ic = spec.inChannels(); ih = spec.inHeight(); iw = spec.inWidth();
         oc = spec.outChannels(); oh = spec.outHeight(); ow = spec.outWidth();
@@ -57,7 +58,7 @@ final class ReferenceConv2dPlan implements Conv2dPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "convolution");
+        Checks.bias(op, "bias", bias, biasShape, "convolution");
         MemorySegment d = dst.segment(), s = src.segment(), wt = weights.segment();
         MemorySegment b = bias == null ? null : bias.segment();
         for (int in = 0; in < n; in++)
@@ -120,7 +121,7 @@ final class ReferenceConv2dPlan implements Conv2dPlan {
 
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "convolution");
+        Checks.bias(op, "diffBias", diffBias, biasShape, "convolution");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         MemorySegment dwt = diffWeights.segment(), dd = diffDst.segment(), s = src.segment();

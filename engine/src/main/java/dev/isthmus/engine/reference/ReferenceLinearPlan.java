@@ -35,7 +35,7 @@ final class ReferenceLinearPlan implements LinearPlan {
         this.op = "reference " + spec;
         dstShape = spec.dstShape();
         weightsShape = spec.weightsShape();
-        biasShape = spec.biasShape();
+        biasShape = spec.hasBias() ? spec.biasShape() : null;   // null: no bias
         n = spec.batch(); in = spec.inFeatures(); out = spec.outFeatures();
     }
 
@@ -45,7 +45,7 @@ final class ReferenceLinearPlan implements LinearPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.elements(op, "src", src, (long) n * in);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "layer");
+        Checks.bias(op, "bias", bias, biasShape, "layer");
         MemorySegment d = dst.segment(), s = src.segment(), w = weights.segment();
         MemorySegment b = bias == null ? null : bias.segment();
         for (int r = 0; r < n; r++)
@@ -71,7 +71,7 @@ final class ReferenceLinearPlan implements LinearPlan {
 
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "layer");
+        Checks.bias(op, "diffBias", diffBias, biasShape, "layer");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.elements(op, "src", src, (long) n * in);
         MemorySegment dw = diffWeights.segment(), dd = diffDst.segment(), s = src.segment();

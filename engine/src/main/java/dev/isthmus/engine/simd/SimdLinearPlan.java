@@ -42,7 +42,7 @@ final class SimdLinearPlan implements LinearPlan {
         this.op = "simd " + spec;
         dstShape = spec.dstShape();
         weightsShape = spec.weightsShape();
-        biasShape = spec.biasShape();
+        biasShape = spec.hasBias() ? spec.biasShape() : null;   // null: no bias
         n = spec.batch(); in = spec.inFeatures(); out = spec.outFeatures();
         sgemm = new Sgemm(pool, Math.max(n, out), Math.max(in, out), Math.max(n, Math.max(in, out)));
         // at least 64 output rows per task: below that a task's hand-off costs more than its work
@@ -55,7 +55,7 @@ final class SimdLinearPlan implements LinearPlan {
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         Checks.elements(op, "src", src, (long) n * in);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
-        Checks.bias(op, "bias", bias, spec.hasBias() ? biasShape : null, "layer");
+        Checks.bias(op, "bias", bias, biasShape, "layer");
         MemorySegment d = dst.segment();
         if (bias != null) {
             MemorySegment b = bias.segment();
@@ -84,7 +84,7 @@ final class SimdLinearPlan implements LinearPlan {
 
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
-        Checks.bias(op, "diffBias", diffBias, spec.hasBias() ? biasShape : null, "layer");
+        Checks.bias(op, "diffBias", diffBias, biasShape, "layer");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.elements(op, "src", src, (long) n * in);
         MemorySegment dd = diffDst.segment();
