@@ -88,4 +88,26 @@ public final class Checks {
         finiteNonNegative("learning rate", lr);
         if (step < 1) throw new IllegalArgumentException(op + ": step counts from 1, got " + step);
     }
+
+    /**
+     * The workspace of a plan that needs {@code bytes} of it: an opaque U8 tensor of exactly that size,
+     * or, when it needs none, null or any U8 tensor (the caller may pass what {@code workspaceBytes()}
+     * told it to allocate for a sibling plan).
+     */
+    public static Tensor optionalWorkspace(String op, Tensor workspace, long bytes) {
+        if (bytes > 0) return workspace(op, "workspace", workspace, bytes);
+        if (workspace == null) return null;
+        workspace.checkOpen();
+        if (workspace.dtype() != DType.U8) {
+            throw new IllegalArgumentException(op + ": workspace has type " + workspace.dtype() + ", expected U8 (or null: this plan needs 0 bytes)");
+        }
+        return workspace;
+    }
+
+    /** The workspace of a pooling plan: {@code bytes} of U8 for max pooling, none (null) for average pooling. */
+    public static Tensor poolWorkspace(String op, Tensor workspace, long bytes) {
+        if (bytes > 0) return workspace(op, "workspace", workspace, bytes);
+        if (workspace != null) throw new IllegalArgumentException(op + ": average pooling takes no workspace, got " + workspace.shape());
+        return null;
+    }
 }

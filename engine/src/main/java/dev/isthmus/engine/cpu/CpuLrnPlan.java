@@ -72,7 +72,7 @@ public final class CpuLrnPlan implements LrnPlan {
     @Override public long workspaceBytes() { return 0; }
 
     @Override public void forwardTraining(Tensor dst, Tensor workspace, Tensor src) {
-        checkWorkspace(workspace);
+        Checks.optionalWorkspace(op, workspace, 0);
         forwardInference(dst, src);
     }
 
@@ -93,7 +93,7 @@ public final class CpuLrnPlan implements LrnPlan {
         Checks.tensor(op, "diffSrc", diffSrc, shape, DType.F32);
         Checks.tensor(op, "diffDst", diffDst, shape, DType.F32);
         Checks.tensor(op, "src", src, shape, DType.F32);
-        checkWorkspace(workspace);
+        Checks.optionalWorkspace(op, workspace, 0);
         MemorySegment ds = diffSrc.segment(), dd = diffDst.segment(), s = src.segment();
         int hw = spec.height() * spec.width();
         runner.run(tasks, t -> {
@@ -107,15 +107,6 @@ public final class CpuLrnPlan implements LrnPlan {
 
     /** The first unit of task t: [0, units) in contiguous runs as even as possible. */
     private int split(int t) { return (int) ((long) units * t / tasks); }
-
-    private void checkWorkspace(Tensor workspace) {
-        if (workspace == null) return;
-        workspace.checkOpen();
-        if (workspace.dtype() != DType.U8) {
-            throw new IllegalArgumentException(op + ": workspace has type " + workspace.dtype()
-                    + ", expected U8 (or null: this plan needs 0 bytes)");
-        }
-    }
 
     @Override public void close() {}
 

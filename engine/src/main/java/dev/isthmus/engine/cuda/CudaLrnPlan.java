@@ -47,7 +47,7 @@ final class CudaLrnPlan extends CudaPlan implements LrnPlan {
     @Override public long workspaceBytes() { return 0; }
 
     @Override public void forwardTraining(Tensor dst, Tensor workspace, Tensor src) {
-        checkWorkspace(workspace);
+        Checks.optionalWorkspace(op, workspace, 0);
         forwardInference(dst, src);
     }
 
@@ -66,21 +66,13 @@ final class CudaLrnPlan extends CudaPlan implements LrnPlan {
         Checks.tensor(op, "diffSrc", diffSrc, shape, DType.F32);
         Checks.tensor(op, "diffDst", diffDst, shape, DType.F32);
         Checks.tensor(op, "src", src, shape, DType.F32);
-        checkWorkspace(workspace);
+        Checks.optionalWorkspace(op, workspace, 0);
         synchronized (backend.lock()) {
             checkOpen();
             backend.tensor(backward, 0, op, "diffSrc", diffSrc);
             backend.tensor(backward, 1, op, "diffDst", diffDst);
             backend.tensor(backward, 2, op, "src", src);
             launch(backward);
-        }
-    }
-
-    private void checkWorkspace(Tensor workspace) {
-        if (workspace == null) return;
-        workspace.checkOpen();
-        if (workspace.dtype() != DType.U8) {
-            throw new IllegalArgumentException(op + ": workspace has type " + workspace.dtype() + ", expected U8 (or null: this plan needs 0 bytes)");
         }
     }
 }

@@ -61,7 +61,7 @@ final class CudaPool2dPlan extends CudaPlan implements Pool2dPlan {
     @Override public long workspaceBytes() { return workspaceBytes; }
 
     @Override public void forwardTraining(Tensor dst, Tensor workspace, Tensor src) {
-        checkWorkspace(workspace);
+        Checks.poolWorkspace(op, workspace, workspaceBytes);
         forward(dst, src, workspace);
     }
 
@@ -89,21 +89,13 @@ final class CudaPool2dPlan extends CudaPlan implements Pool2dPlan {
     @Override public void backward(Tensor diffSrc, Tensor diffDst, Tensor workspace) {
         Checks.tensor(op, "diffSrc", diffSrc, srcShape, DType.F32);
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
-        checkWorkspace(workspace);
+        Checks.poolWorkspace(op, workspace, workspaceBytes);
         synchronized (backend.lock()) {
             checkOpen();
             backend.tensor(backward, 0, op, "diffSrc", diffSrc);
             backend.tensor(backward, 1, op, "diffDst", diffDst);
             if (max) backend.intWorkspace(backward, 2, op, "workspace", workspace);
             launch(backward);
-        }
-    }
-
-    private void checkWorkspace(Tensor workspace) {
-        if (workspaceBytes > 0) {
-            Checks.workspace(op, "workspace", workspace, workspaceBytes);
-        } else if (workspace != null) {
-            throw new IllegalArgumentException(op + ": average pooling takes no workspace, got " + workspace.shape());
         }
     }
 }

@@ -217,15 +217,8 @@ public final class DnnlLrnPlan extends DnnlOpPlan implements LrnPlan {
 
     /** With a workspace: exactly workspaceBytes() U8. Without: null, or a U8 tensor that is ignored (as other backends). */
     private void checkWorkspace(Tensor workspace) {
-        if (workspaceBytes > 0) {
-            Checks.tensor(op, "workspace", workspace, workspaceShape, DType.U8);
-        } else if (workspace != null) {
-            workspace.checkOpen();
-            if (workspace.dtype() != DType.U8) {
-                throw new IllegalArgumentException(op + ": workspace has type " + workspace.dtype()
-                        + ", expected U8 (or null: this plan needs 0 bytes)");
-            }
-        }
+        if (workspaceBytes > 0) Checks.tensor(op, "workspace", workspace, workspaceShape, DType.U8);
+        else Checks.optionalWorkspace(op, workspace, 0);
     }
 
     /** The implementations and layouts oneDNN chose, one line per primitive. */

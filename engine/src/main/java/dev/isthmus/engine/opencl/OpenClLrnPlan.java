@@ -50,7 +50,7 @@ final class OpenClLrnPlan extends OpenClPlan implements LrnPlan {
     @Override public long workspaceBytes() { return 0; }
 
     @Override public void forwardTraining(Tensor dst, Tensor workspace, Tensor src) {
-        checkWorkspace(workspace);
+        Checks.optionalWorkspace(op, workspace, 0);
         forwardInference(dst, src);
     }
 
@@ -69,21 +69,13 @@ final class OpenClLrnPlan extends OpenClPlan implements LrnPlan {
         Checks.tensor(op, "diffSrc", diffSrc, shape, DType.F32);
         Checks.tensor(op, "diffDst", diffDst, shape, DType.F32);
         Checks.tensor(op, "src", src, shape, DType.F32);
-        checkWorkspace(workspace);
+        Checks.optionalWorkspace(op, workspace, 0);
         checkOpen();
         synchronized (backend.lock()) {
             backend.tensor(backward, 0, op, "diffSrc", diffSrc);
             backend.tensor(backward, 2, op, "diffDst", diffDst);
             backend.tensor(backward, 4, op, "src", src);
             backend.queue().run(backward);
-        }
-    }
-
-    private void checkWorkspace(Tensor workspace) {
-        if (workspace == null) return;
-        workspace.checkOpen();
-        if (workspace.dtype() != DType.U8) {
-            throw new IllegalArgumentException(op + ": workspace has type " + workspace.dtype() + ", expected U8 (or null: this plan needs 0 bytes)");
         }
     }
 }

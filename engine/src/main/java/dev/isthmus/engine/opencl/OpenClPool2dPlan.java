@@ -63,7 +63,7 @@ final class OpenClPool2dPlan extends OpenClPlan implements Pool2dPlan {
     @Override public long workspaceBytes() { return workspaceBytes; }
 
     @Override public void forwardTraining(Tensor dst, Tensor workspace, Tensor src) {
-        checkWorkspace(workspace);
+        Checks.poolWorkspace(op, workspace, workspaceBytes);
         forward(dst, src, workspace);
     }
 
@@ -91,21 +91,13 @@ final class OpenClPool2dPlan extends OpenClPlan implements Pool2dPlan {
     @Override public void backward(Tensor diffSrc, Tensor diffDst, Tensor workspace) {
         Checks.tensor(op, "diffSrc", diffSrc, srcShape, DType.F32);
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
-        checkWorkspace(workspace);
+        Checks.poolWorkspace(op, workspace, workspaceBytes);
         checkOpen();
         synchronized (backend.lock()) {
             backend.tensor(backward, 0, op, "diffSrc", diffSrc);
             backend.tensor(backward, 2, op, "diffDst", diffDst);
             if (max) backend.intWorkspace(backward, 4, op, "workspace", workspace);
             backend.queue().run(backward);
-        }
-    }
-
-    private void checkWorkspace(Tensor workspace) {
-        if (workspaceBytes > 0) {
-            Checks.workspace(op, "workspace", workspace, workspaceBytes);
-        } else if (workspace != null) {
-            throw new IllegalArgumentException(op + ": average pooling takes no workspace, got " + workspace.shape());
         }
     }
 }

@@ -55,7 +55,7 @@ final class ReferenceLrnPlan implements LrnPlan {
     @Override public long workspaceBytes() { return 0; }
 
     @Override public void forwardTraining(Tensor dst, Tensor workspace, Tensor src) {
-        checkWorkspace(workspace);
+        Checks.optionalWorkspace(op, workspace, 0);
         forwardInference(dst, src);
     }
 
@@ -75,7 +75,7 @@ final class ReferenceLrnPlan implements LrnPlan {
         Checks.tensor(op, "diffSrc", diffSrc, shape, DType.F32);
         Checks.tensor(op, "diffDst", diffDst, shape, DType.F32);
         Checks.tensor(op, "src", src, shape, DType.F32);
-        checkWorkspace(workspace);
+        Checks.optionalWorkspace(op, workspace, 0);
         MemorySegment ds = diffSrc.segment(), dy = diffDst.segment(), x = src.segment();
         for (int n = 0; n < batch; n++)
             for (int j = 0; j < channels; j++)
@@ -103,15 +103,6 @@ final class ReferenceLrnPlan implements LrnPlan {
     }
 
     private long index(int n, int c, long p) { return ((long) n * channels + c) * hw + p; }
-
-    private void checkWorkspace(Tensor workspace) {
-        if (workspace == null) return;
-        workspace.checkOpen();
-        if (workspace.dtype() != DType.U8) {
-            throw new IllegalArgumentException(op + ": workspace has type " + workspace.dtype()
-                    + ", expected U8 (or null: this plan needs 0 bytes)");
-        }
-    }
 
     @Override public void close() {}
 

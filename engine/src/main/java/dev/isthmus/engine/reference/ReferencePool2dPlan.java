@@ -58,7 +58,7 @@ final class ReferencePool2dPlan implements Pool2dPlan {
     @Override public long workspaceBytes() { return workspaceBytes; }
 
     @Override public void forwardTraining(Tensor dst, Tensor workspace, Tensor src) {
-        checkWorkspace(workspace);
+        Checks.poolWorkspace(op, workspace, workspaceBytes);
         forward(dst, src, workspace == null ? null : workspace.segment());
     }
 
@@ -104,7 +104,7 @@ final class ReferencePool2dPlan implements Pool2dPlan {
     @Override public void backward(Tensor diffSrc, Tensor diffDst, Tensor workspace) {
         Checks.tensor(op, "diffSrc", diffSrc, srcShape, DType.F32);
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
-        checkWorkspace(workspace);
+        Checks.poolWorkspace(op, workspace, workspaceBytes);
         MemorySegment ds = diffSrc.segment(), dd = diffDst.segment();
         MemorySegment ws = workspace == null ? null : workspace.segment();
         for (int p = 0; p < planes; p++)
@@ -136,14 +136,6 @@ final class ReferencePool2dPlan implements Pool2dPlan {
         int rows = Math.min(y0 + kh, ih) - Math.max(y0, 0);
         int cols = Math.min(x0 + kw, iw) - Math.max(x0, 0);
         return (double) rows * cols;
-    }
-
-    private void checkWorkspace(Tensor workspace) {
-        if (workspaceBytes > 0) {
-            Checks.workspace(op, "workspace", workspace, workspaceBytes);
-        } else if (workspace != null) {
-            throw new IllegalArgumentException(op + ": average pooling takes no workspace, got " + workspace.shape());
-        }
     }
 
     @Override public void close() {}

@@ -61,7 +61,7 @@ final class SimdPool2dPlan implements Pool2dPlan {
     @Override public long workspaceBytes() { return workspaceBytes; }
 
     @Override public void forwardTraining(Tensor dst, Tensor workspace, Tensor src) {
-        checkWorkspace(workspace);
+        Checks.poolWorkspace(op, workspace, workspaceBytes);
         forward(dst, src, workspace == null ? null : workspace.segment());
     }
 
@@ -117,7 +117,7 @@ final class SimdPool2dPlan implements Pool2dPlan {
     @Override public void backward(Tensor diffSrc, Tensor diffDst, Tensor workspace) {
         Checks.tensor(op, "diffSrc", diffSrc, srcShape, DType.F32);
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
-        checkWorkspace(workspace);
+        Checks.poolWorkspace(op, workspace, workspaceBytes);
         MemorySegment ds = diffSrc.segment(), dd = diffDst.segment();
         MemorySegment ws = workspace == null ? null : workspace.segment();
         pool.run(tasks, t -> {
@@ -153,14 +153,6 @@ final class SimdPool2dPlan implements Pool2dPlan {
     /** The average's divisor for the window clipped to rows [ya, yb) and columns [xa, xb). */
     private float divisor(int ya, int yb, int xa, int xb) {
         return includePadding ? (float) kh * kw : (float) (yb - ya) * (xb - xa);
-    }
-
-    private void checkWorkspace(Tensor workspace) {
-        if (workspaceBytes > 0) {
-            Checks.workspace(op, "workspace", workspace, workspaceBytes);
-        } else if (workspace != null) {
-            throw new IllegalArgumentException(op + ": average pooling takes no workspace, got " + workspace.shape());
-        }
     }
 
     @Override public void close() {}
