@@ -38,8 +38,9 @@ import java.util.concurrent.atomic.LongAdder;
  * layers and LRN are oneDNN primitives ({@link DnnlConv2dPlan}, {@link DnnlPool2dPlan},
  * {@link DnnlLinearPlan}, {@link DnnlLrnPlan}); element-wise activations, dropout, softmax with
  * cross-entropy, optimizer updates, axpy and fill are the Vector API kernels of the {@code cpu}
- * package. Tensors are host
- * memory in plain layout; oneDNN threads with its OpenMP pool.
+ * package, split over a {@link ThreadTeam} (as many threads as OpenMP's) for tensors of at least
+ * {@link ThreadTeam#MIN_PARALLEL} elements. Tensors are host memory in plain layout; oneDNN threads
+ * with its OpenMP pool.
  *
  * <p>One CPU engine per backend. oneDNN streams are not thread-safe, so each thread that
  * executes a plan gets its own stream, created on first use and closed with the backend.
@@ -97,7 +98,7 @@ public final class DnnlBackend implements Backend {
     }
 
     /**
-     * The cpu package's Vector API kernel, single-threaded. oneDNN's eltwise (OpenMP) was about 2x faster on
+     * The cpu package's Vector API kernel (on the team for large tensors). oneDNN's eltwise (OpenMP) was about 2x faster on
      * LeNet's C1 output with two idle cores but up to 40x slower on shared ones (DnnlEltwiseTimingTest), and
      * has no scaled tanh: not clearly faster, so not used.
      */

@@ -33,10 +33,11 @@ import dev.isthmus.engine.cpu.Simd;
 /**
  * Every op in pure Java with the Vector API on host tensors: no native code. Convolution
  * and linear layers are SGEMMs ({@link Sgemm}); eltwise, LRN, dropout, softmax cross-entropy,
- * optimizers, axpy and fill are the {@code cpu} package's kernels (LRN split over the pool). The SIMD width is {@link Simd}'s,
- * chosen once per JVM ({@code -Disthmus.simd.lanes=0} sends every kernel to its scalar twin).
+ * optimizers, axpy and fill are the {@code cpu} package's kernels (LRN, and the element-wise ones
+ * on large tensors, split over the team). The SIMD width is {@link Simd}'s, chosen once per JVM
+ * ({@code -Disthmus.simd.lanes=0} sends every kernel to its scalar twin).
  *
- * <p>The backend owns one fixed pool of threads, sized to the available processors unless
+ * <p>The backend owns one fixed {@link ThreadTeam}, sized to the available processors unless
  * given, shut down by {@link #close()}; plans split their work over it and start no threads.
  * Close plans before the backend.
  */
