@@ -15,13 +15,22 @@ public interface Backend extends AutoCloseable {
     /** A zero-filled tensor on this backend's device; the caller closes it. */
     Tensor allocate(Shape shape, DType dtype);
 
+    /** A training plan: forward, backward-data and backward-weights. */
     Conv2dPlan conv2d(Conv2dSpec spec);
 
+    /** A plan for {@code hints}' propagation; backends with one kind of plan return {@link #conv2d(Conv2dSpec)}'s. */
+    default Conv2dPlan conv2d(Conv2dSpec spec, PlanHints hints) { return conv2d(spec); }
+
     Pool2dPlan pool2d(Pool2dSpec spec);
+
+    /** Like {@link #conv2d(Conv2dSpec, PlanHints)}: an inference plan has no workspace and no backward. */
+    default Pool2dPlan pool2d(Pool2dSpec spec, PlanHints hints) { return pool2d(spec); }
 
     EltwisePlan eltwise(EltwiseKind kind, long elements);
 
     LinearPlan linear(LinearSpec spec);
+
+    default LinearPlan linear(LinearSpec spec, PlanHints hints) { return linear(spec); }
 
     SoftmaxCrossEntropyPlan softmaxCrossEntropy(int batch, int classes);
 
@@ -29,6 +38,8 @@ public interface Backend extends AutoCloseable {
 
     /** Local response normalisation across channels, planned for the spec's shape. */
     LrnPlan lrn(LrnSpec spec);
+
+    default LrnPlan lrn(LrnSpec spec, PlanHints hints) { return lrn(spec); }
 
     /** Inverted dropout with probability {@code p} in [0, 1) over a fixed number of elements. */
     DropoutPlan dropout(long elements, float p);

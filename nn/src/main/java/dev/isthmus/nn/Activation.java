@@ -31,7 +31,7 @@ abstract sealed class Activation extends AbstractLayer permits ReLU, Tanh, Scale
         if (fused) return;
         plan = ctx.own(ctx.backend().eltwise(kind, ctx.batchedInput().elements()));
         dst = ctx.allocate(ctx.batchedOutput());
-        diffSrc = ctx.training() ? ctx.allocate(ctx.batchedInput()) : null;
+        diffSrc = ctx.training() ? ctx.allocateBackward(ctx.batchedInput()) : null;
     }
 
     @Override public Tensor forward(Tensor input, boolean training) {

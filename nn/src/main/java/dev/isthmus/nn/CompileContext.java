@@ -3,6 +3,8 @@ package dev.isthmus.nn;
 import dev.isthmus.engine.Backend;
 import dev.isthmus.engine.DType;
 import dev.isthmus.engine.EltwiseKind;
+import dev.isthmus.engine.PlanHints;
+import dev.isthmus.engine.Propagation;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 
@@ -27,10 +29,22 @@ public final class CompileContext {
     private final List<AutoCloseable> owned;
     private final EltwiseKind fuseActivation;
     private final boolean fusedIntoPrevious;
+    private final MemoryReport.Counter bytes;
+
+    /** What a buffer a layer allocates is for, so that a model can say what its memory holds. */
+    public enum Buffer {
+        /** The output of a forward pass (also needed for inference). */
+        ACTIVATION,
+        /** Kept by a training forward for its backward (max pooling's indices, LRN's, dropout's mask). */
+        WORKSPACE,
+        /** A gradient with respect to a layer's input or pre-activation output: training only. */
+        BACKWARD
+    }
 
     CompileContext(Backend backend, long seed, int index, int batch, Shape input, Shape output, boolean training,
                    List<Parameter> parameters, GradientSink gradients, List<AutoCloseable> owned,
-                   EltwiseKind fuseActivation, boolean fusedIntoPrevious) {
+                   EltwiseKind fuseActivation, boolean fusedIntoPrevious, MemoryReport.Counter bytes) {
+        this.bytes = bytes;
         this.backend = backend;
         this.seed = seed;
         this.index = index;
@@ -70,6 +84,9 @@ public final class CompileContext {
     /** True when compiled for training: gradients and workspaces exist. */
     public boolean training() { return training; }
 
+    /** How to ask the backend for this layer's plans: for training, or for inference only (no backward primitives). */
+    public PlanHints hints() { return PlanHints.of(training ? Propagation.TRAINING : Propagation.INFERENCE); }
+
     /** This layer's parameters in the order of its {@link Layer#parameterSlots}. */
     public Parameter parameter(int i) { return parameters.get(i); }
 
@@ -85,14 +102,27 @@ public final class CompileContext {
     /** Where backward passes write parameter gradients so that they accumulate. */
     public GradientSink gradients() { return gradients; }
 
-    /** A zeroed buffer on the backend's device that the model frees on close. */
-    public Tensor allocate(Shape shape, DType dtype) {
+    /** A zeroed buffer on the backend's device that the model frees on close; counted as an activation. */
+    public Tensor allocate(Shape shape, DType dtype) { return allocate(Buffer.ACTIVATION, shape, dtype); }
+
+    public Tensor allocate(Shape shape) { return allocate(shape, DType.F32); }
+
+    /** A zeroed buffer for {@code purpose}, which the model frees on close and counts in {@link Sequential#memory()}. */
+    public Tensor allocate(Buffer purpose, Shape shape, DType dtype) {
+        if (purpose != Buffer.ACTIVATION && !training) {
+            throw new IllegalStateException("layer " + index + ": a " + purpose + " buffer " + shape + " in a model compiled for inference");
+        }
         Tensor t = backend.allocate(shape, dtype);
         owned.add(t);
+        bytes.add(purpose, t.byteSize());
         return t;
     }
 
-    public Tensor allocate(Shape shape) { return allocate(shape, DType.F32); }
+    /** A training-only F32 gradient buffer ({@link Buffer#BACKWARD}). */
+    public Tensor allocateBackward(Shape shape) { return allocate(Buffer.BACKWARD, shape, DType.F32); }
+
+    /** A training-only workspace of {@code bytes} U8 ({@link Buffer#WORKSPACE}). */
+    public Tensor allocateWorkspace(long bytes) { return allocate(Buffer.WORKSPACE, Shape.of(Math.toIntExact(bytes)), DType.U8); }
 
     /** Registers a plan (or anything closeable) for the model to close, in reverse order. */
     public <T extends AutoCloseable> T own(T resource) {

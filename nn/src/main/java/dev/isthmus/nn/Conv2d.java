@@ -98,12 +98,12 @@ public final class Conv2d extends AbstractLayer {
     }
 
     @Override public void compile(CompileContext ctx) {
-        plan = ctx.own(ctx.backend().conv2d(spec(ctx.batch(), ctx.input()).withActivation(ctx.fuseActivation())));
+        plan = ctx.own(ctx.backend().conv2d(spec(ctx.batch(), ctx.input()).withActivation(ctx.fuseActivation()), ctx.hints()));
         weight = ctx.parameter(0);
         biasParam = bias ? ctx.parameter(1) : null;
         dst = ctx.allocate(ctx.batchedOutput());
-        diffSrc = ctx.training() ? ctx.allocate(ctx.batchedInput()) : null;
-        diffPre = ctx.training() && ctx.fuseActivation() != null ? ctx.allocate(ctx.batchedOutput()) : null;
+        diffSrc = ctx.training() ? ctx.allocateBackward(ctx.batchedInput()) : null;
+        diffPre = ctx.training() && ctx.fuseActivation() != null ? ctx.allocateBackward(ctx.batchedOutput()) : null;
         gradients = ctx.gradients();
     }
 

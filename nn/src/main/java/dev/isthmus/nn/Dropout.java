@@ -49,8 +49,8 @@ public final class Dropout extends AbstractLayer {
         long elements = ctx.batchedInput().elements();
         plan = ctx.own(ctx.backend().dropout(elements, p));
         dst = ctx.allocate(ctx.batchedOutput());
-        diffSrc = ctx.allocate(ctx.batchedInput());
-        mask = ctx.allocate(Shape.of(Math.toIntExact(elements)), DType.U8);
+        diffSrc = ctx.allocateBackward(ctx.batchedInput());
+        mask = ctx.allocateWorkspace(elements);
     }
 
     @Override public Tensor forward(Tensor input, boolean training) {

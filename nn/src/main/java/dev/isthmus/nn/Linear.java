@@ -60,12 +60,12 @@ public final class Linear extends AbstractLayer {
     }
 
     @Override public void compile(CompileContext ctx) {
-        plan = ctx.own(ctx.backend().linear(new LinearSpec(ctx.batch(), inFeatures, outFeatures, bias)));
+        plan = ctx.own(ctx.backend().linear(new LinearSpec(ctx.batch(), inFeatures, outFeatures, bias), ctx.hints()));
         weight = ctx.parameter(0);
         biasParam = bias ? ctx.parameter(1) : null;
         gradients = ctx.gradients();
         dst = ctx.allocate(ctx.batchedOutput());
-        diffSrc = ctx.training() ? ctx.allocate(ctx.batchedInput()) : null;
+        diffSrc = ctx.training() ? ctx.allocateBackward(ctx.batchedInput()) : null;
     }
 
     @Override public Tensor forward(Tensor input, boolean training) {

@@ -56,12 +56,12 @@ public final class LocalResponseNorm extends AbstractLayer {
     }
 
     @Override public void compile(CompileContext ctx) {
-        plan = ctx.own(ctx.backend().lrn(spec(ctx.batch(), ctx.input())));
+        plan = ctx.own(ctx.backend().lrn(spec(ctx.batch(), ctx.input()), ctx.hints()));
         dst = ctx.allocate(ctx.batchedOutput());
         if (ctx.training()) {
-            diffSrc = ctx.allocate(ctx.batchedInput());
+            diffSrc = ctx.allocateBackward(ctx.batchedInput());
             long ws = plan.workspaceBytes();
-            workspace = ws > 0 ? ctx.allocate(Shape.of(Math.toIntExact(ws)), DType.U8) : null;
+            workspace = ws > 0 ? ctx.allocateWorkspace(ws) : null;
         }
     }
 

@@ -44,12 +44,12 @@ abstract sealed class Pool2d extends AbstractLayer permits MaxPool2d, AvgPool2d 
     }
 
     @Override public void compile(CompileContext ctx) {
-        plan = ctx.own(ctx.backend().pool2d(spec(ctx.batch(), ctx.input())));
+        plan = ctx.own(ctx.backend().pool2d(spec(ctx.batch(), ctx.input()), ctx.hints()));
         dst = ctx.allocate(ctx.batchedOutput());
         if (ctx.training()) {
-            diffSrc = ctx.allocate(ctx.batchedInput());
+            diffSrc = ctx.allocateBackward(ctx.batchedInput());
             long ws = plan.workspaceBytes();
-            workspace = ws > 0 ? ctx.allocate(Shape.of(Math.toIntExact(ws)), DType.U8) : null;
+            workspace = ws > 0 ? ctx.allocateWorkspace(ws) : null;
         }
     }
 

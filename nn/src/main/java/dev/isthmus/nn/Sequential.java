@@ -3,6 +3,7 @@ package dev.isthmus.nn;
 import dev.isthmus.engine.Backend;
 import dev.isthmus.engine.DType;
 import dev.isthmus.engine.EltwiseKind;
+import dev.isthmus.engine.MemoryFootprint;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 
@@ -46,6 +47,8 @@ public final class Sequential implements AutoCloseable {
     private List<AutoCloseable> owned = List.of();
     private boolean fuseActivations = true;
     private boolean[] fusedWithNext = new boolean[0];   // per layer, as compiled
+    private MemoryReport.Counter buffers = new MemoryReport.Counter();   // the layers' buffers, as compiled
+    private long parameterBytes, gradientBytes;
 
     public Sequential(Layer... layers) {
         this(List.of(layers));
@@ -123,6 +126,7 @@ public final class Sequential implements AutoCloseable {
         this.training = compiledForTraining;
         this.owned = CompileContext.newOwnedList();
         this.gradients = new GradientSink(backend);
+        this.buffers = new MemoryReport.Counter();
         List<List<Parameter>> perLayer = allocateParameters(input, new SplittableRandom(seed));
         this.fusedWithNext = fusionPlan();
         Shape in = input;
@@ -131,7 +135,7 @@ public final class Sequential implements AutoCloseable {
             EltwiseKind fuse = fusedWithNext[i] ? ((Activation) layers.get(i + 1)).kind() : null;
             boolean absorbed = i > 0 && fusedWithNext[i - 1];
             var ctx = new CompileContext(backend, seed, i, batch, in, shapes.get(i), compiledForTraining,
-                    perLayer.get(i), gradients, owned, fuse, absorbed);
+                    perLayer.get(i), gradients, owned, fuse, absorbed, buffers);
             l.compile(ctx);
             in = shapes.get(i);
         }
@@ -155,6 +159,8 @@ public final class Sequential implements AutoCloseable {
         Tensor grads = total == 0 || !compiledForTraining ? null
                 : own(backend.allocate(Shape.of(Math.toIntExact(total)), DType.F32));
         Tensor scratch = grads == null ? null : own(backend.allocate(Shape.of(Math.toIntExact(largest)), DType.F32));
+        parameterBytes = values == null ? 0 : values.byteSize();
+        gradientBytes = grads == null ? 0 : grads.byteSize() + scratch.byteSize();
         List<List<Parameter>> perLayer = new ArrayList<>();
         List<Parameter> all = new ArrayList<>();
         long offset = 0;
@@ -260,6 +266,26 @@ public final class Sequential implements AutoCloseable {
     }
 
     public Backend backend() { return backend; }
+
+    /**
+     * The native bytes this compile holds: parameters and plan-owned memory once per model, and per
+     * execution context the activations, workspaces, backward buffers, gradients and the plans'
+     * scratchpads and reorder buffers (plans that report them: {@link MemoryFootprint}).
+     */
+    public MemoryReport memory() {
+        requireCompiled();
+        long planBytes = 0, planContextBytes = 0, scratchpadBytes = 0;
+        for (AutoCloseable o : owned) {
+            if (o instanceof MemoryFootprint f) {
+                planBytes += f.planBytes();
+                planContextBytes += f.contextBytes();
+                scratchpadBytes += f.scratchpadBytes();
+            }
+        }
+        return new MemoryReport(parameterBytes, gradientBytes, buffers.get(CompileContext.Buffer.ACTIVATION),
+                buffers.get(CompileContext.Buffer.WORKSPACE), buffers.get(CompileContext.Buffer.BACKWARD),
+                planBytes, planContextBytes, scratchpadBytes);
+    }
 
     public int batch() { return batch; }
 

@@ -16,6 +16,7 @@ import dev.isthmus.engine.LrnPlan;
 import dev.isthmus.engine.LrnSpec;
 import dev.isthmus.engine.OptimizerPlan;
 import dev.isthmus.engine.OptimizerSpec;
+import dev.isthmus.engine.PlanHints;
 import dev.isthmus.engine.Pool2dSpec;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.SoftmaxCrossEntropyPlan;
@@ -82,19 +83,27 @@ public final class DnnlBackend implements Backend {
         return Tensor.allocate(shape, dtype);
     }
 
-    @Override public DnnlConv2dPlan conv2d(Conv2dSpec spec) {
+    @Override public DnnlConv2dPlan conv2d(Conv2dSpec spec) { return conv2d(spec, PlanHints.TRAINING); }
+
+    /** For inference: a {@code forward_inference} primitive and nothing for backward. */
+    @Override public DnnlConv2dPlan conv2d(Conv2dSpec spec, PlanHints hints) {
         checkOpen();
-        return register(new DnnlConv2dPlan(this, spec));
+        return register(new DnnlConv2dPlan(this, spec, hints, false));
     }
 
-    @Override public DnnlPool2dPlan pool2d(Pool2dSpec spec) {
+    @Override public DnnlPool2dPlan pool2d(Pool2dSpec spec) { return pool2d(spec, PlanHints.TRAINING); }
+
+    /** For inference: no workspace (max pooling) and no backward primitive. */
+    @Override public DnnlPool2dPlan pool2d(Pool2dSpec spec, PlanHints hints) {
         checkOpen();
-        return register(new DnnlPool2dPlan(this, spec));
+        return register(new DnnlPool2dPlan(this, spec, hints));
     }
 
-    @Override public DnnlLinearPlan linear(LinearSpec spec) {
+    @Override public DnnlLinearPlan linear(LinearSpec spec) { return linear(spec, PlanHints.TRAINING); }
+
+    @Override public DnnlLinearPlan linear(LinearSpec spec, PlanHints hints) {
         checkOpen();
-        return register(new DnnlLinearPlan(this, spec));
+        return register(new DnnlLinearPlan(this, spec, hints));
     }
 
     /**
@@ -112,10 +121,13 @@ public final class DnnlBackend implements Backend {
      * channel short of {@link LrnSpec}'s for an even size, and size 1 can crash its kernel generator, so those
      * sizes get the cpu package's kernel, single-threaded.
      */
-    @Override public LrnPlan lrn(LrnSpec spec) {
+    @Override public LrnPlan lrn(LrnSpec spec) { return lrn(spec, PlanHints.TRAINING); }
+
+    @Override public LrnPlan lrn(LrnSpec spec, PlanHints hints) {
         checkOpen();
         if (spec == null) throw new IllegalArgumentException("spec is null");
-        return spec.size() % 2 == 1 && spec.size() > 1 ? register(new DnnlLrnPlan(this, spec)) : new CpuLrnPlan(spec);
+        return spec.size() % 2 == 1 && spec.size() > 1
+                ? register(new DnnlLrnPlan(this, spec, DnnlLrnPlan.Layout.CHOSEN, hints)) : new CpuLrnPlan(spec);
     }
 
     /** The cpu package's kernel: oneDNN has no dropout (its mask would not be {@link DropoutPlan#keep}'s anyway). */

@@ -47,14 +47,23 @@ final class DnnlCall {
     private final List<Arg> args = new ArrayList<>();
     private long scratchpadBytes;
 
-    DnnlCall(DnnlOpPlan plan, String name, Dnnl.PrimitiveDesc pd) {
+    private final int index;   // position in the plan's calls and in each context
+
+    DnnlCall(DnnlOpPlan plan, int index, String name, Dnnl.PrimitiveDesc pd) {
         this.plan = plan;
+        this.index = index;
         this.name = name;
         this.pd = pd;
         this.primitive = plan.own(new Dnnl.Primitive(pd, name + " " + plan.name()));
         this.scratchpadMd = scratchpadMdOf(pd);
         this.scratchpadBytes = scratchpadMd == null ? 0 : scratchpadMd.byteSize();
     }
+
+    /** This call's position in its plan's {@code Context}. */
+    int index() { return index; }
+
+    /** "forward", "backward-data", ...: what this call runs. */
+    String name() { return name; }
 
     /** A copy of the scratchpad descriptor of {@code pd}; null when it needs none. */
     private Dnnl.MemoryDesc scratchpadMdOf(Dnnl.PrimitiveDesc pd) {
@@ -97,6 +106,13 @@ final class DnnlCall {
     int reorderCount() {
         int n = 0;
         for (Arg a : args) if (a.reorder() != null) n++;
+        return n;
+    }
+
+    /** Bytes of the buffers in the primitive's layout that one execution context holds for this call's reorders. */
+    long bufferBytes() {
+        long n = 0;
+        for (Arg a : args) if (a.reorder() != null) n += Math.max(1, a.primitiveMd().byteSize());
         return n;
     }
 

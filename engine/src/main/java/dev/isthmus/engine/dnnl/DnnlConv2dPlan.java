@@ -8,6 +8,8 @@ import dev.isthmus.engine.Conv2dSpec;
 import dev.isthmus.engine.DType;
 import dev.isthmus.engine.EltwiseKind;
 import dev.isthmus.engine.FusedActivation;
+import dev.isthmus.engine.PlanHints;
+import dev.isthmus.engine.Propagation;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 import dev.isthmus.engine.Window;
@@ -43,7 +45,6 @@ import java.util.List;
  * backward post-ops; {@link #backwardActivation} is the backend's eltwise kernel over dst.
  */
 public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
-    private static final int FORWARD = 0, BACKWARD_DATA = 1, BACKWARD_WEIGHTS = 2;
     /** Input channels per group up to which backward-data prefers a plain diffSrc (see the constructor). */
     private static final int PLAIN_DIFF_SRC_MAX_CHANNELS = 4;
 
@@ -57,21 +58,31 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
     private final int dDiffSrc, dWeights, dDiffDst;
     private final int wSrc, wDiffWeights, wDiffDst, wDiffBias;
     private final FusedActivation activation;
+    private final boolean training;   // false: forward_inference only, no backward calls
 
     DnnlConv2dPlan(DnnlBackend backend, Conv2dSpec spec) {
-        this(backend, spec, false);
+        this(backend, spec, PlanHints.TRAINING, false);
     }
 
     /** With {@code plain}, every descriptor is plain (no reorders, oneDNN's plain-layout kernels); for measurements. */
     DnnlConv2dPlan(DnnlBackend backend, Conv2dSpec spec, boolean plain) {
-        super(backend, spec.toString());
+        this(backend, spec, PlanHints.TRAINING, plain);
+    }
+
+    /**
+     * For inference ({@link PlanHints#propagation()}) only a {@code forward_inference} primitive: no
+     * backward primitive, descriptor or buffer exists and the backward methods throw.
+     */
+    DnnlConv2dPlan(DnnlBackend backend, Conv2dSpec spec, PlanHints hints, boolean plain) {
+        super(backend, spec.toString() + (hints.training() ? "" : " inference"));
         this.spec = spec;
+        this.training = hints.training();
         this.op = spec.toString();
         this.srcShape = spec.srcShape();
         this.dstShape = spec.dstShape();
         this.weightsShape = spec.weightsShape();
         this.biasShape = spec.hasBias() ? spec.biasShape() : null;   // null: no bias
-        this.activation = new FusedActivation(backend, spec, op);
+        this.activation = training ? new FusedActivation(backend, spec, op) : null;   // only its backward is used
         try (Arena a = Arena.ofConfined()) {
             Window w = spec.window();
             int g = spec.groups();
@@ -100,8 +111,19 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
                     ? own(Dnnl.Attr.userScratchpad(postOps(spec.activation()))).handle() : attr;
 
             Dnnl.PrimitiveDesc fwd = own(Dnnl.PrimitiveDesc.create("dnnl_convolution_forward_primitive_desc_create", op,
-                    s -> dnnl_convolution_forward_primitive_desc_create(s, engine, dnnl_forward_training(), dnnl_convolution_direct(),
+                    s -> dnnl_convolution_forward_primitive_desc_create(s, engine,
+                            training ? dnnl_forward_training() : dnnl_forward_inference(), dnnl_convolution_direct(),
                             srcAny.handle(), weightsAny.handle(), biasMd, dstAny.handle(), strides, dilates, padL, padR, forwardAttr)));
+            forward = call("forward", fwd);
+            fSrc = forward.input(DNNL_ARG_SRC(), srcPlain);
+            fWeights = forward.input(DNNL_ARG_WEIGHTS(), weightsPlain);
+            fDst = forward.output(DNNL_ARG_DST(), dstPlain);
+            fBias = bias == null ? -1 : forward.input(DNNL_ARG_BIAS(), bias);
+            if (!training) {
+                backwardData = backwardWeights = null;
+                dDiffSrc = dWeights = dDiffDst = wSrc = wDiffWeights = wDiffDst = wDiffBias = -1;
+                return;
+            }
             // A blocked diffSrc pads the input channels to the block (16): for LeNet's C1 (one channel) that is
             // 16 times the work, and the plain GEMM implementation is 4x faster (measured; for 6 channels the
             // blocked one still wins). So with at most 4 channels per group, where the forward kept src plain,
@@ -130,12 +152,6 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
             Dnnl.PrimitiveDesc bwdWeights = own(Dnnl.PrimitiveDesc.create("dnnl_convolution_backward_weights_primitive_desc_create", op,
                     s -> dnnl_convolution_backward_weights_primitive_desc_create(s, engine, dnnl_convolution_direct(),
                             srcAny.handle(), weightsAny.handle(), biasMd, dstAny.handle(), strides, dilates, padL, padR, fwd.handle(), attr)));
-
-            forward = call("forward", fwd);
-            fSrc = forward.input(DNNL_ARG_SRC(), srcPlain);
-            fWeights = forward.input(DNNL_ARG_WEIGHTS(), weightsPlain);
-            fDst = forward.output(DNNL_ARG_DST(), dstPlain);
-            fBias = bias == null ? -1 : forward.input(DNNL_ARG_BIAS(), bias);
 
             backwardData = call("backward-data", bwdData);
             dDiffSrc = backwardData.output(DNNL_ARG_DIFF_SRC(), srcPlain);
@@ -168,6 +184,7 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
 
     @Override public void backwardActivation(Tensor diffPre, Tensor diffDst, Tensor dst) {
         checkOpen();
+        requireTraining("backwardActivation");
         activation.backward(diffPre, diffDst, dst);
     }
 
@@ -179,12 +196,12 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
         Checks.bias(op, "bias", bias, biasShape, "convolution");
         Context c = acquire();
         try {
-            DnnlCall.Bound f = c.call(FORWARD);
+            DnnlCall.Bound f = c.call(forward);
             f.set(fSrc, src.segment());
             f.set(fWeights, weights.segment());
             f.set(fDst, dst.segment());
             if (bias != null) f.set(fBias, bias.segment());
-            run(c, FORWARD);
+            run(c, forward);
         } finally {
             release(c);
         }
@@ -192,16 +209,17 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
 
     @Override public void backwardData(Tensor diffSrc, Tensor diffDst, Tensor weights) {
         checkOpen();
+        requireTraining("backwardData");
         Checks.tensor(op, "diffSrc", diffSrc, srcShape, DType.F32);
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
         Context c = acquire();
         try {
-            DnnlCall.Bound d = c.call(BACKWARD_DATA);
+            DnnlCall.Bound d = c.call(backwardData);
             d.set(dDiffSrc, diffSrc.segment());
             d.set(dWeights, weights.segment());
             d.set(dDiffDst, diffDst.segment());
-            run(c, BACKWARD_DATA);
+            run(c, backwardData);
         } finally {
             release(c);
         }
@@ -209,22 +227,30 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
 
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         checkOpen();
+        requireTraining("backwardWeights");
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
         Checks.bias(op, "diffBias", diffBias, biasShape, "convolution");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         Context c = acquire();
         try {
-            DnnlCall.Bound b = c.call(BACKWARD_WEIGHTS);
+            DnnlCall.Bound b = c.call(backwardWeights);
             b.set(wSrc, src.segment());
             b.set(wDiffWeights, diffWeights.segment());
             b.set(wDiffDst, diffDst.segment());
             if (diffBias != null) b.set(wDiffBias, diffBias.segment());
-            run(c, BACKWARD_WEIGHTS);
+            run(c, backwardWeights);
         } finally {
             release(c);
         }
     }
+
+    private void requireTraining(String pass) {
+        if (!training) throw new IllegalStateException(op + ": " + pass + " on a plan created for inference (it has no backward primitives)");
+    }
+
+    /** The propagation this plan was created for. */
+    public Propagation propagation() { return training ? Propagation.TRAINING : Propagation.INFERENCE; }
 
     /**
      * The implementations and layouts oneDNN chose, one line per primitive, e.g.
@@ -234,9 +260,9 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
     public String layouts() {
         checkOpen();
         return forward.describe(argNames("src", "weights", "dst", "bias"))
-                + (spec.hasActivation() ? " post-op " + spec.activation().name().toLowerCase(java.util.Locale.ROOT) : "") + "\n"
-                + backwardData.describe("diffSrc", "weights", "diffDst") + "\n"
-                + backwardWeights.describe(argNames("src", "diffWeights", "diffDst", "diffBias"));
+                + (spec.hasActivation() ? " post-op " + spec.activation().name().toLowerCase(java.util.Locale.ROOT) : "")
+                + (!training ? "" : "\n" + backwardData.describe("diffSrc", "weights", "diffDst") + "\n"
+                + backwardWeights.describe(argNames("src", "diffWeights", "diffDst", "diffBias")));
     }
 
     private String[] argNames(String... names) {
@@ -246,12 +272,12 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
     /** Reorders one forward, backward-data and backward-weights execute together (the per-step cost). */
     public int reordersPerStep() {
         int n = 0;
-        for (DnnlCall c : new DnnlCall[] {forward, backwardData, backwardWeights}) n += c.reorderCount();
+        for (DnnlCall c : new DnnlCall[] {forward, backwardData, backwardWeights}) if (c != null) n += c.reorderCount();
         return n;
     }
 
     @Override public synchronized void close() {
-        activation.close();
+        if (activation != null) activation.close();
         super.close();
     }
 

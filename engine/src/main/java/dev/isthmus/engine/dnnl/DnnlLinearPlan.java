@@ -6,6 +6,7 @@ import dev.isthmus.engine.Checks;
 import dev.isthmus.engine.DType;
 import dev.isthmus.engine.LinearPlan;
 import dev.isthmus.engine.LinearSpec;
+import dev.isthmus.engine.PlanHints;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -25,7 +26,6 @@ import java.lang.foreign.MemorySegment;
  * </pre>
  */
 public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
-    private static final int FORWARD = 0, BACKWARD_DATA = 1, BACKWARD_WEIGHTS = 2;
 
     private final LinearSpec spec;
     private final String op;
@@ -33,11 +33,18 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
     private final Shape dstShape, weightsShape, biasShape;
     private final long srcElements;
     private final DnnlCall forward, backwardData, backwardWeights;
+    private final boolean training;   // false: forward_inference only
     private final int fSrc, fWeights, fDst, fBias, dDiffSrc, dWeights, dDiffDst, wSrc, wDiffWeights, wDiffDst, wDiffBias;
 
     DnnlLinearPlan(DnnlBackend backend, LinearSpec spec) {
-        super(backend, spec.toString());
+        this(backend, spec, PlanHints.TRAINING);
+    }
+
+    /** For inference a {@code forward_inference} primitive only; the backward methods then throw. */
+    DnnlLinearPlan(DnnlBackend backend, LinearSpec spec, PlanHints hints) {
+        super(backend, spec.toString() + (hints.training() ? "" : " inference"));
         this.spec = spec;
+        this.training = hints.training();
         this.op = spec.toString();
         this.dstShape = spec.dstShape();
         this.weightsShape = spec.weightsShape();
@@ -52,20 +59,25 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
             MemorySegment engine = engine().handle(), attr = attr().handle();
 
             Dnnl.PrimitiveDesc fwd = own(Dnnl.PrimitiveDesc.create("dnnl_inner_product_forward_primitive_desc_create", op,
-                    s -> dnnl_inner_product_forward_primitive_desc_create(s, engine, dnnl_forward_training(),
+                    s -> dnnl_inner_product_forward_primitive_desc_create(s, engine,
+                            training ? dnnl_forward_training() : dnnl_forward_inference(),
                             src.handle(), weights.handle(), biasMd, dst.handle(), attr)));
+            forward = call("forward", fwd);
+            fSrc = forward.input(DNNL_ARG_SRC(), src);
+            fWeights = forward.input(DNNL_ARG_WEIGHTS(), weights);
+            fDst = forward.output(DNNL_ARG_DST(), dst);
+            fBias = bias == null ? -1 : forward.input(DNNL_ARG_BIAS(), bias);
+            if (!training) {
+                backwardData = backwardWeights = null;
+                dDiffSrc = dWeights = dDiffDst = wSrc = wDiffWeights = wDiffDst = wDiffBias = -1;
+                return;
+            }
             Dnnl.PrimitiveDesc bwdData = own(Dnnl.PrimitiveDesc.create("dnnl_inner_product_backward_data_primitive_desc_create", op,
                     s -> dnnl_inner_product_backward_data_primitive_desc_create(s, engine,
                             src.handle(), weights.handle(), dst.handle(), fwd.handle(), attr)));
             Dnnl.PrimitiveDesc bwdWeights = own(Dnnl.PrimitiveDesc.create("dnnl_inner_product_backward_weights_primitive_desc_create", op,
                     s -> dnnl_inner_product_backward_weights_primitive_desc_create(s, engine,
                             src.handle(), weights.handle(), biasMd, dst.handle(), fwd.handle(), attr)));
-
-            forward = call("forward", fwd);
-            fSrc = forward.input(DNNL_ARG_SRC(), src);
-            fWeights = forward.input(DNNL_ARG_WEIGHTS(), weights);
-            fDst = forward.output(DNNL_ARG_DST(), dst);
-            fBias = bias == null ? -1 : forward.input(DNNL_ARG_BIAS(), bias);
 
             backwardData = call("backward-data", bwdData);
             dDiffSrc = backwardData.output(DNNL_ARG_DIFF_SRC(), src);
@@ -92,12 +104,12 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
         Checks.bias(op, "bias", bias, biasShape, "layer");
         Context c = acquire();
         try {
-            DnnlCall.Bound f = c.call(FORWARD);
+            DnnlCall.Bound f = c.call(forward);
             f.set(fSrc, src.segment());
             f.set(fWeights, weights.segment());
             f.set(fDst, dst.segment());
             if (bias != null) f.set(fBias, bias.segment());
-            run(c, FORWARD);
+            run(c, forward);
         } finally {
             release(c);
         }
@@ -105,16 +117,17 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
 
     @Override public void backwardData(Tensor diffSrc, Tensor diffDst, Tensor weights) {
         checkOpen();
+        requireTraining("backwardData");
         Checks.elements(op, "diffSrc", diffSrc, srcElements);
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
         Context c = acquire();
         try {
-            DnnlCall.Bound d = c.call(BACKWARD_DATA);
+            DnnlCall.Bound d = c.call(backwardData);
             d.set(dDiffSrc, diffSrc.segment());
             d.set(dWeights, weights.segment());
             d.set(dDiffDst, diffDst.segment());
-            run(c, BACKWARD_DATA);
+            run(c, backwardData);
         } finally {
             release(c);
         }
@@ -122,21 +135,26 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
 
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         checkOpen();
+        requireTraining("backwardWeights");
         Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
         Checks.bias(op, "diffBias", diffBias, biasShape, "layer");
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         Checks.elements(op, "src", src, srcElements);
         Context c = acquire();
         try {
-            DnnlCall.Bound b = c.call(BACKWARD_WEIGHTS);
+            DnnlCall.Bound b = c.call(backwardWeights);
             b.set(wSrc, src.segment());
             b.set(wDiffWeights, diffWeights.segment());
             b.set(wDiffDst, diffDst.segment());
             if (diffBias != null) b.set(wDiffBias, diffBias.segment());
-            run(c, BACKWARD_WEIGHTS);
+            run(c, backwardWeights);
         } finally {
             release(c);
         }
+    }
+
+    private void requireTraining(String pass) {
+        if (!training) throw new IllegalStateException(op + ": " + pass + " on a plan created for inference (it has no backward primitives)");
     }
 
     /** The implementations and layouts oneDNN chose, one line per primitive. */
@@ -144,6 +162,7 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
         checkOpen();
         String[] f = spec.hasBias() ? new String[] {"src", "weights", "dst", "bias"} : new String[] {"src", "weights", "dst"};
         String[] w = spec.hasBias() ? new String[] {"src", "diffWeights", "diffDst", "diffBias"} : new String[] {"src", "diffWeights", "diffDst"};
+        if (!training) return forward.describe(f);
         return forward.describe(f) + "\n" + backwardData.describe("diffSrc", "weights", "diffDst") + "\n" + backwardWeights.describe(w);
     }
 

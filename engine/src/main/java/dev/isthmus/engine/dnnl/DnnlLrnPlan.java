@@ -6,6 +6,7 @@ import dev.isthmus.engine.Checks;
 import dev.isthmus.engine.DType;
 import dev.isthmus.engine.LrnPlan;
 import dev.isthmus.engine.LrnSpec;
+import dev.isthmus.engine.PlanHints;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -39,7 +40,6 @@ import java.lang.foreign.MemorySegment;
  * </pre>
  */
 public final class DnnlLrnPlan extends DnnlOpPlan implements LrnPlan {
-    private static final int TRAINING = 0, INFERENCE = 1, BACKWARD = 2;
 
     private final LrnSpec spec;
     private final String op;
@@ -48,6 +48,7 @@ public final class DnnlLrnPlan extends DnnlOpPlan implements LrnPlan {
     private final Shape workspaceShape;   // (workspaceBytes) U8; null without a workspace
     private final DnnlCall training, inference, backward;
     private final int tSrc, tDst, tWorkspace, iSrc, iDst, bSrc, bDiffDst, bDiffSrc, bWorkspace;
+    private final boolean trainingPlan;   // false: the inference primitive only
 
     /** Which layouts the primitives work on; the user's tensors are plain NCHW in every case. */
     enum Layout {
@@ -67,8 +68,14 @@ public final class DnnlLrnPlan extends DnnlOpPlan implements LrnPlan {
     }
 
     DnnlLrnPlan(DnnlBackend backend, LrnSpec spec, Layout layout) {
-        super(backend, spec.toString());
+        this(backend, spec, layout, PlanHints.TRAINING);
+    }
+
+    /** For inference the {@code forward_inference} primitive only: no workspace, no backward (those methods throw). */
+    DnnlLrnPlan(DnnlBackend backend, LrnSpec spec, Layout layout, PlanHints hints) {
+        super(backend, spec.toString() + (hints.training() ? "" : " inference"));
         this.spec = spec;
+        this.trainingPlan = hints.training();
         this.op = spec.toString();
         this.shape = spec.shape();
         if (spec.size() % 2 == 0 || spec.size() == 1) {
@@ -80,26 +87,27 @@ public final class DnnlLrnPlan extends DnnlOpPlan implements LrnPlan {
             Dnnl.MemoryDesc plain = own(Dnnl.MemoryDesc.of(dims, dnnl_f32(), dnnl_abcd()));
             Dnnl.MemoryDesc blocked = own(Dnnl.MemoryDesc.of(dims, dnnl_f32(), dnnl_aBcd16b()));
 
-            Dnnl.PrimitiveDesc inferencePd;
-            Dnnl.PrimitiveDesc[] pair;   // training forward, backward
-            if (layout == Layout.BLOCKED) {
-                inferencePd = forwardPd(dnnl_forward_inference(), blocked);
-                pair = trainingPair(blocked);
-            } else {
-                inferencePd = forwardPd(dnnl_forward_inference(), plain);
-                pair = trainingPair(plain);
-                if (layout == Layout.CHOSEN) {
-                    if (isReference(inferencePd)) {
-                        Dnnl.PrimitiveDesc b = forwardPd(dnnl_forward_inference(), blocked);
-                        if (isReference(b)) b.close(); else { inferencePd.close(); inferencePd = b; }
-                    }
-                    if (isReference(pair[0]) || isReference(pair[1])) {
-                        Dnnl.PrimitiveDesc[] b = trainingPair(blocked);
-                        boolean better = !isReference(b[0]) && !isReference(b[1]);
-                        for (Dnnl.PrimitiveDesc pd : better ? pair : b) pd.close();
-                        if (better) pair = b;
-                    }
-                }
+            Dnnl.PrimitiveDesc inferencePd = forwardPd(dnnl_forward_inference(), layout == Layout.BLOCKED ? blocked : plain);
+            if (layout == Layout.CHOSEN && isReference(inferencePd)) {
+                Dnnl.PrimitiveDesc b = forwardPd(dnnl_forward_inference(), blocked);
+                if (isReference(b)) b.close(); else { inferencePd.close(); inferencePd = b; }
+            }
+            if (!trainingPlan) {
+                inference = call("forward-inference", inferencePd);
+                iSrc = inference.input(DNNL_ARG_SRC(), plain);
+                iDst = inference.output(DNNL_ARG_DST(), plain);
+                training = backward = null;
+                tSrc = tDst = tWorkspace = bSrc = bDiffDst = bDiffSrc = bWorkspace = -1;
+                workspaceBytes = 0;
+                workspaceShape = null;
+                return;
+            }
+            Dnnl.PrimitiveDesc[] pair = trainingPair(layout == Layout.BLOCKED ? blocked : plain);   // training forward, backward
+            if (layout == Layout.CHOSEN && (isReference(pair[0]) || isReference(pair[1]))) {
+                Dnnl.PrimitiveDesc[] b = trainingPair(blocked);
+                boolean better = !isReference(b[0]) && !isReference(b[1]);
+                for (Dnnl.PrimitiveDesc pd : better ? pair : b) pd.close();
+                if (better) pair = b;
             }
             Dnnl.PrimitiveDesc trainingPd = pair[0], backwardPd = pair[1];
 
@@ -166,16 +174,17 @@ public final class DnnlLrnPlan extends DnnlOpPlan implements LrnPlan {
 
     @Override public void forwardTraining(Tensor dst, Tensor workspace, Tensor src) {
         checkOpen();
+        requireTraining("forwardTraining");
         Checks.tensor(op, "dst", dst, shape, DType.F32);
         checkWorkspace(workspace);
         Checks.tensor(op, "src", src, shape, DType.F32);
         Context c = acquire();
         try {
-            DnnlCall.Bound t = c.call(TRAINING);
+            DnnlCall.Bound t = c.call(training);
             t.set(tSrc, src.segment());
             t.set(tDst, dst.segment());
             if (workspace != null && tWorkspace >= 0) t.set(tWorkspace, workspace.segment());
-            run(c, TRAINING);
+            run(c, training);
         } finally {
             release(c);
         }
@@ -187,10 +196,10 @@ public final class DnnlLrnPlan extends DnnlOpPlan implements LrnPlan {
         Checks.tensor(op, "src", src, shape, DType.F32);
         Context c = acquire();
         try {
-            DnnlCall.Bound i = c.call(INFERENCE);
+            DnnlCall.Bound i = c.call(inference);
             i.set(iSrc, src.segment());
             i.set(iDst, dst.segment());
-            run(c, INFERENCE);
+            run(c, inference);
         } finally {
             release(c);
         }
@@ -198,21 +207,26 @@ public final class DnnlLrnPlan extends DnnlOpPlan implements LrnPlan {
 
     @Override public void backward(Tensor diffSrc, Tensor diffDst, Tensor src, Tensor workspace) {
         checkOpen();
+        requireTraining("backward");
         Checks.tensor(op, "diffSrc", diffSrc, shape, DType.F32);
         Checks.tensor(op, "diffDst", diffDst, shape, DType.F32);
         Checks.tensor(op, "src", src, shape, DType.F32);
         checkWorkspace(workspace);
         Context c = acquire();
         try {
-            DnnlCall.Bound b = c.call(BACKWARD);
+            DnnlCall.Bound b = c.call(backward);
             b.set(bSrc, src.segment());
             b.set(bDiffDst, diffDst.segment());
             b.set(bDiffSrc, diffSrc.segment());
             if (workspace != null && bWorkspace >= 0) b.set(bWorkspace, workspace.segment());
-            run(c, BACKWARD);
+            run(c, backward);
         } finally {
             release(c);
         }
+    }
+
+    private void requireTraining(String pass) {
+        if (!trainingPlan) throw new IllegalStateException(op + ": " + pass + " on a plan created for inference (no workspace, no backward)");
     }
 
     /** With a workspace: exactly workspaceBytes() U8. Without: null, or a U8 tensor that is ignored (as other backends). */
@@ -225,6 +239,7 @@ public final class DnnlLrnPlan extends DnnlOpPlan implements LrnPlan {
     public String layouts() {
         checkOpen();
         boolean ws = workspaceBytes > 0;
+        if (!trainingPlan) return inference.describe("src", "dst");
         return training.describe(ws ? new String[] {"src", "dst", "workspace"} : new String[] {"src", "dst"}) + "\n"
                 + inference.describe("src", "dst") + "\n"
                 + backward.describe(ws ? new String[] {"src", "diffDst", "diffSrc", "workspace"} : new String[] {"src", "diffDst", "diffSrc"});

@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.LongAdder;
  * calls it has seen: acquiring is a scan with compare-and-set, releasing a volatile write, and
  * neither allocates. Short-lived or virtual threads leave nothing behind.
  */
-abstract class DnnlOpPlan implements AutoCloseable {
+abstract class DnnlOpPlan implements AutoCloseable, dev.isthmus.engine.MemoryFootprint {
     /** Alignment of every buffer handed to oneDNN: a cache line, one AVX-512 register. */
     static final long ALIGNMENT = 64;
 
@@ -59,7 +59,7 @@ abstract class DnnlOpPlan implements AutoCloseable {
 
     /** Adds a primitive call; its index in {@link Context#call} is the order of creation. */
     final DnnlCall call(String callName, Dnnl.PrimitiveDesc pd) {
-        DnnlCall c = new DnnlCall(this, callName, pd);
+        DnnlCall c = new DnnlCall(this, calls.size(), callName, pd);
         calls.add(c);
         return c;
     }
@@ -69,6 +69,32 @@ abstract class DnnlOpPlan implements AutoCloseable {
 
     /** Execution contexts created so far: the largest number of concurrent calls seen. */
     final int contextCount() { return contexts.length; }
+
+    @Override public final int contexts() { return contexts.length; }
+
+    @Override public long planBytes() { return 0; }
+
+    /** The scratchpad (the largest any call needs: calls of one context run one at a time) plus every call's reorder buffers. */
+    @Override public final long contextBytes() {
+        long buffers = 0;
+        for (DnnlCall c : calls) buffers += c.bufferBytes();
+        return scratchpadBytes() + buffers;
+    }
+
+    /** One scratchpad per context, shared by the calls: the largest any of them needs (at least 1 byte, as allocated). */
+    @Override public final long scratchpadBytes() {
+        long scratchpad = 0;
+        for (DnnlCall c : calls) scratchpad = Math.max(scratchpad, c.scratchpadBytes());
+        return Math.max(1, scratchpad);
+    }
+
+    /** The calls, in order of creation (for tests and reports). */
+    final List<DnnlCall> calls() { return List.copyOf(calls); }
+
+    /** The primitives this plan runs, by call name ("forward", "backward-data", ...), in order of creation. */
+    final java.util.List<String> callNames() {
+        return calls.stream().map(DnnlCall::name).toList();
+    }
 
     /** Throws {@link IllegalStateException} once closed; call first at every entry point. */
     final void checkOpen() {
@@ -86,7 +112,10 @@ abstract class DnnlOpPlan implements AutoCloseable {
 
     final void release(Context c) { c.release(); }
 
-    /** Runs call {@code index} of context {@code c} on this thread's stream and counts its reorders. */
+    /** Runs {@code call} in context {@code c} on this thread's stream and counts its reorders. */
+    final void run(Context c, DnnlCall call) { run(c, call.index()); }
+
+    /** Runs call {@code index} (in order of creation) of context {@code c} and counts its reorders. */
     final void run(Context c, int index) {
         int n = c.bound[index].run(backend.stream());
         if (n > 0) {
@@ -125,7 +154,10 @@ abstract class DnnlOpPlan implements AutoCloseable {
             this.bound = b;
         }
 
-        /** Call {@code index} bound in this context. */
+        /** {@code call} bound in this context. */
+        DnnlCall.Bound call(DnnlCall call) { return bound[call.index()]; }
+
+        /** Call {@code index}, in order of creation, bound in this context. */
         DnnlCall.Bound call(int index) { return bound[index]; }
 
         private boolean tryAcquire() { return !busy.get() && busy.compareAndSet(false, true); }

@@ -4,6 +4,7 @@ import static dev.isthmus.bindings.dnnl.dnnl_h.*;
 
 import dev.isthmus.engine.Checks;
 import dev.isthmus.engine.DType;
+import dev.isthmus.engine.PlanHints;
 import dev.isthmus.engine.Pool2dPlan;
 import dev.isthmus.engine.Pool2dSpec;
 import dev.isthmus.engine.Shape;
@@ -26,7 +27,6 @@ import java.lang.foreign.MemorySegment;
  * </pre>
  */
 public final class DnnlPool2dPlan extends DnnlOpPlan implements Pool2dPlan {
-    private static final int TRAINING = 0, INFERENCE = 1, BACKWARD = 2;
 
     private final Pool2dSpec spec;
     private final String op;
@@ -36,10 +36,20 @@ public final class DnnlPool2dPlan extends DnnlOpPlan implements Pool2dPlan {
     private final Shape workspaceShape;   // (workspaceBytes) U8; null without a workspace
     private final DnnlCall training, inference, backward;
     private final int tSrc, tDst, tWorkspace, iSrc, iDst, bDiffSrc, bDiffDst, bWorkspace;
+    private final boolean trainingPlan;   // false: the inference primitive only
 
     DnnlPool2dPlan(DnnlBackend backend, Pool2dSpec spec) {
-        super(backend, spec.toString());
+        this(backend, spec, PlanHints.TRAINING);
+    }
+
+    /**
+     * For inference only the {@code forward_inference} primitive: no workspace ({@link #workspaceBytes()}
+     * is 0), no backward; {@link #forwardTraining} and {@link #backward} throw.
+     */
+    DnnlPool2dPlan(DnnlBackend backend, Pool2dSpec spec, PlanHints hints) {
+        super(backend, spec.toString() + (hints.training() ? "" : " inference"));
         this.spec = spec;
+        this.trainingPlan = hints.training();
         this.op = spec.toString();
         this.srcShape = spec.srcShape();
         this.dstShape = spec.dstShape();
@@ -60,11 +70,21 @@ public final class DnnlPool2dPlan extends DnnlOpPlan implements Pool2dPlan {
             MemorySegment padR = Dnnl.dims(a, w.padBottom(), w.padRight());
             MemorySegment engine = engine().handle(), attr = attr().handle();
 
-            Dnnl.PrimitiveDesc trainingPd = own(Dnnl.PrimitiveDesc.create("dnnl_pooling_forward_primitive_desc_create", op,
-                    s -> dnnl_pooling_forward_primitive_desc_create(s, engine, dnnl_forward_training(), alg,
-                            src.handle(), dst.handle(), strides, kernel, dilation, padL, padR, attr)));
             Dnnl.PrimitiveDesc inferencePd = own(Dnnl.PrimitiveDesc.create("dnnl_pooling_forward_primitive_desc_create", op + " inference",
                     s -> dnnl_pooling_forward_primitive_desc_create(s, engine, dnnl_forward_inference(), alg,
+                            src.handle(), dst.handle(), strides, kernel, dilation, padL, padR, attr)));
+            if (!trainingPlan) {
+                inference = call("forward-inference", inferencePd);
+                iSrc = inference.input(DNNL_ARG_SRC(), src);
+                iDst = inference.output(DNNL_ARG_DST(), dst);
+                training = backward = null;
+                tSrc = tDst = tWorkspace = bDiffSrc = bDiffDst = bWorkspace = -1;
+                workspaceBytes = 0;
+                workspaceShape = null;
+                return;
+            }
+            Dnnl.PrimitiveDesc trainingPd = own(Dnnl.PrimitiveDesc.create("dnnl_pooling_forward_primitive_desc_create", op,
+                    s -> dnnl_pooling_forward_primitive_desc_create(s, engine, dnnl_forward_training(), alg,
                             src.handle(), dst.handle(), strides, kernel, dilation, padL, padR, attr)));
             Dnnl.PrimitiveDesc backwardPd = own(Dnnl.PrimitiveDesc.create("dnnl_pooling_backward_primitive_desc_create", op,
                     s -> dnnl_pooling_backward_primitive_desc_create(s, engine, alg, src.handle(), dst.handle(),
@@ -100,16 +120,17 @@ public final class DnnlPool2dPlan extends DnnlOpPlan implements Pool2dPlan {
 
     @Override public void forwardTraining(Tensor dst, Tensor workspace, Tensor src) {
         checkOpen();
+        requireTraining("forwardTraining");
         Checks.tensor(op, "dst", dst, dstShape, DType.F32);
         checkWorkspace(workspace);
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         Context c = acquire();
         try {
-            DnnlCall.Bound t = c.call(TRAINING);
+            DnnlCall.Bound t = c.call(training);
             t.set(tSrc, src.segment());
             t.set(tDst, dst.segment());
             if (workspace != null) t.set(tWorkspace, workspace.segment());
-            run(c, TRAINING);
+            run(c, training);
         } finally {
             release(c);
         }
@@ -121,10 +142,10 @@ public final class DnnlPool2dPlan extends DnnlOpPlan implements Pool2dPlan {
         Checks.tensor(op, "src", src, srcShape, DType.F32);
         Context c = acquire();
         try {
-            DnnlCall.Bound i = c.call(INFERENCE);
+            DnnlCall.Bound i = c.call(inference);
             i.set(iSrc, src.segment());
             i.set(iDst, dst.segment());
-            run(c, INFERENCE);
+            run(c, inference);
         } finally {
             release(c);
         }
@@ -132,19 +153,24 @@ public final class DnnlPool2dPlan extends DnnlOpPlan implements Pool2dPlan {
 
     @Override public void backward(Tensor diffSrc, Tensor diffDst, Tensor workspace) {
         checkOpen();
+        requireTraining("backward");
         Checks.tensor(op, "diffSrc", diffSrc, srcShape, DType.F32);
         Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
         checkWorkspace(workspace);
         Context c = acquire();
         try {
-            DnnlCall.Bound b = c.call(BACKWARD);
+            DnnlCall.Bound b = c.call(backward);
             b.set(bDiffSrc, diffSrc.segment());
             b.set(bDiffDst, diffDst.segment());
             if (workspace != null) b.set(bWorkspace, workspace.segment());
-            run(c, BACKWARD);
+            run(c, backward);
         } finally {
             release(c);
         }
+    }
+
+    private void requireTraining(String pass) {
+        if (!trainingPlan) throw new IllegalStateException(op + ": " + pass + " on a plan created for inference (no workspace, no backward)");
     }
 
     private void checkWorkspace(Tensor workspace) {
@@ -162,6 +188,7 @@ public final class DnnlPool2dPlan extends DnnlOpPlan implements Pool2dPlan {
     public String layouts() {
         checkOpen();
         boolean max = workspaceBytes > 0;
+        if (!trainingPlan) return inference.describe("src", "dst");
         return training.describe(max ? new String[] {"src", "dst", "workspace"} : new String[] {"src", "dst"}) + "\n"
                 + inference.describe("src", "dst") + "\n"
                 + backward.describe(max ? new String[] {"diffSrc", "diffDst", "workspace"} : new String[] {"diffSrc", "diffDst"});
