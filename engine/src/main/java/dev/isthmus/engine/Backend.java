@@ -15,6 +15,17 @@ public interface Backend extends AutoCloseable {
     /** A zero-filled tensor on this backend's device; the caller closes it. */
     Tensor allocate(Shape shape, DType dtype);
 
+    /**
+     * A zero-filled tensor in {@code layout}: plain, or one of this backend's own layouts (what its plans
+     * report for their arguments). A layout of another backend is an error naming it.
+     */
+    default Tensor allocate(Shape shape, DType dtype, Layout layout) {
+        if (!layout.isPlain()) {
+            throw new IllegalArgumentException(kind() + " backend keeps tensors in plain layout only, asked for " + layout.name());
+        }
+        return allocate(shape, dtype);
+    }
+
     /** A training plan: forward, backward-data and backward-weights. */
     Conv2dPlan conv2d(Conv2dSpec spec);
 

@@ -33,8 +33,19 @@ public final class Checks {
         return value;
     }
 
-    /** Throws unless {@code t} has shape {@code expected} and type {@code dtype}; {@code what} names the argument. */
+    /**
+     * Throws unless {@code t} has shape {@code expected}, type {@code dtype} and plain layout; {@code what}
+     * names the argument.
+     */
     public static Tensor tensor(String op, String what, Tensor t, Shape expected, DType dtype) {
+        return plain(op, what, tensorInAnyLayout(op, what, t, expected, dtype));
+    }
+
+    /**
+     * Like {@link #tensor} but in any layout: for plans that accept a backend's own layout and check
+     * it themselves.
+     */
+    public static Tensor tensorInAnyLayout(String op, String what, Tensor t, Shape expected, DType dtype) {
         if (t == null) throw new IllegalArgumentException(op + ": " + what + " is null, expected " + expected);
         t.checkOpen();
         if (!t.shape().equals(expected) || t.dtype() != dtype) {
@@ -44,8 +55,22 @@ public final class Checks {
         return t;
     }
 
-    /** Like {@link #tensor} for an F32 tensor with at least {@code elements} elements in any shape. */
+    /** Throws unless {@code t} is in plain layout, naming its layout: this op reads and writes row-major memory. */
+    public static Tensor plain(String op, String what, Tensor t) {
+        if (!t.layout().isPlain()) {
+            throw new IllegalArgumentException(op + ": " + what + " " + t.shape() + " is in layout " + t.layout().name()
+                    + ", expected plain; convert it with copyTo into a plain tensor");
+        }
+        return t;
+    }
+
+    /** Like {@link #tensor} for a plain F32 tensor with {@code elements} elements in any shape. */
     public static Tensor elements(String op, String what, Tensor t, long elements) {
+        return plain(op, what, elementsInAnyLayout(op, what, t, elements));
+    }
+
+    /** Like {@link #elements} in any layout: for plans that check layouts themselves. */
+    public static Tensor elementsInAnyLayout(String op, String what, Tensor t, long elements) {
         if (t == null) throw new IllegalArgumentException(op + ": " + what + " is null");
         t.checkOpen();
         if (t.elements() != elements || t.dtype() != DType.F32) {

@@ -32,5 +32,11 @@ public interface Conv2dPlan extends AutoCloseable {
     /** diffWeights and diffBias (null iff no bias) from diffDst and the forward's src. */
     void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src);
 
+    /** The layout the forward writes dst in without a reorder ({@link Layout#PLAIN} on backends without their own). */
+    default Layout dstLayout() { return Layout.PLAIN; }
+
+    /** The layout the forward reads src in without a reorder. */
+    default Layout srcLayout() { return Layout.PLAIN; }
+
     @Override void close();
 }

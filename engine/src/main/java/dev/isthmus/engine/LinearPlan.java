@@ -11,5 +11,11 @@ public interface LinearPlan extends AutoCloseable {
 
     void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src);
 
+    /** The layout the forward writes dst in without a reorder ({@link Layout#PLAIN} on backends without their own). */
+    default Layout dstLayout() { return Layout.PLAIN; }
+
+    /** The layout the forward reads src in without a reorder. */
+    default Layout srcLayout() { return Layout.PLAIN; }
+
     @Override void close();
 }

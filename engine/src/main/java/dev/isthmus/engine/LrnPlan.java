@@ -18,5 +18,11 @@ public interface LrnPlan extends AutoCloseable {
     /** diffSrc from diffDst, the forward's src and its workspace. */
     void backward(Tensor diffSrc, Tensor diffDst, Tensor src, Tensor workspace);
 
+    /** The layout the forward writes dst in without a reorder ({@link Layout#PLAIN} on backends without their own). */
+    default Layout dstLayout() { return Layout.PLAIN; }
+
+    /** The layout the forward reads src in without a reorder. */
+    default Layout srcLayout() { return Layout.PLAIN; }
+
     @Override void close();
 }

@@ -1,17 +1,22 @@
 package dev.isthmus.engine;
 
 /**
- * How a plan is created beyond its spec: for which {@link Propagation}. A backend that has
- * only one kind of plan ignores the hints: its plans then serve both propagations.
+ * How a plan is created beyond its spec: for which {@link Propagation}, in which layout its src
+ * arrives (the previous plan's {@code dstLayout()}), and whether its dst must be plain (the next
+ * consumer reads row-major memory) or may be the backend's own layout. A backend that has one kind
+ * of plan and plain layouts only ignores the hints.
  *
  * @param propagation training (forward and backward passes) or inference (the forward only)
+ * @param src         the layout of the src tensors the plan will be given
+ * @param plainDst    true when dst must be plain; false lets the primitive pick its layout
  */
-public record PlanHints(Propagation propagation) {
-    public static final PlanHints TRAINING = new PlanHints(Propagation.TRAINING);
-    public static final PlanHints INFERENCE = new PlanHints(Propagation.INFERENCE);
+public record PlanHints(Propagation propagation, Layout src, boolean plainDst) {
+    public static final PlanHints TRAINING = new PlanHints(Propagation.TRAINING, Layout.PLAIN, true);
+    public static final PlanHints INFERENCE = new PlanHints(Propagation.INFERENCE, Layout.PLAIN, true);
 
     public PlanHints {
         if (propagation == null) throw new IllegalArgumentException("propagation is null");
+        if (src == null) throw new IllegalArgumentException("src layout is null");
     }
 
     public static PlanHints of(Propagation propagation) {
@@ -19,4 +24,10 @@ public record PlanHints(Propagation propagation) {
     }
 
     public boolean training() { return propagation.training(); }
+
+    /** These hints with src arriving in {@code layout}. */
+    public PlanHints withSrc(Layout layout) { return new PlanHints(propagation, layout, plainDst); }
+
+    /** These hints with dst plain ({@code true}) or in the backend's choice ({@code false}). */
+    public PlanHints withPlainDst(boolean plain) { return new PlanHints(propagation, src, plain); }
 }

@@ -21,5 +21,11 @@ public interface Pool2dPlan extends AutoCloseable {
     /** diffSrc from diffDst and the workspace of the matching training forward. */
     void backward(Tensor diffSrc, Tensor diffDst, Tensor workspace);
 
+    /** The layout the forward writes dst in without a reorder ({@link Layout#PLAIN} on backends without their own). */
+    default Layout dstLayout() { return Layout.PLAIN; }
+
+    /** The layout the forward reads src in without a reorder. */
+    default Layout srcLayout() { return Layout.PLAIN; }
+
     @Override void close();
 }

@@ -38,8 +38,9 @@ public final class Checkpoint {
         Safetensors.write(file, entries, meta);
     }
 
+    /** Plain host tensors are written from their memory; a tensor in a backend's layout converts once, as does a device one. */
     private static Safetensors.Entry entry(Tensor t) {
-        if (t.device().isHost()) return new Safetensors.Entry(Safetensors.Dtype.F32, t.shape().longDims(), t.segment());
+        if (t.device().isHost() && t.layout().isPlain()) return new Safetensors.Entry(Safetensors.Dtype.F32, t.shape().longDims(), t.segment());
         return Safetensors.Entry.ofFloats(t.toFloatArray(), t.shape().longDims());
     }
 

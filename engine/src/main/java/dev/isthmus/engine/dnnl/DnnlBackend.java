@@ -1,5 +1,7 @@
 package dev.isthmus.engine.dnnl;
 
+import static dev.isthmus.bindings.dnnl.dnnl_h.*;
+
 import dev.isthmus.bindings.NativeLibraries;
 import dev.isthmus.bindings.omp.omp_h;
 import dev.isthmus.engine.Backend;
@@ -11,6 +13,7 @@ import dev.isthmus.engine.Device;
 import dev.isthmus.engine.DropoutPlan;
 import dev.isthmus.engine.EltwiseKind;
 import dev.isthmus.engine.EltwisePlan;
+import dev.isthmus.engine.Layout;
 import dev.isthmus.engine.LinearSpec;
 import dev.isthmus.engine.LrnPlan;
 import dev.isthmus.engine.LrnSpec;
@@ -53,6 +56,7 @@ public final class DnnlBackend implements Backend {
     private final ThreadLocal<Dnnl.Stream> stream = ThreadLocal.withInitial(this::newStream);
     private final Set<DnnlOpPlan> plans = ConcurrentHashMap.newKeySet();
     private final LongAdder reorders = new LongAdder();
+    private final List<DnnlLayout> layouts = new ArrayList<>();   // interned; their descriptors closed with the backend
     private volatile boolean closed;
     /** The Java kernels' threads (as many as oneDNN's OpenMP threads), for large element-wise ops. */
     private final ThreadTeam team;
@@ -81,6 +85,45 @@ public final class DnnlBackend implements Backend {
     @Override public Tensor allocate(Shape shape, DType dtype) {
         checkOpen();
         return Tensor.allocate(shape, dtype);
+    }
+
+    /** Plain, or a layout one of this backend's plans reported ({@link DnnlLayout}); zeroed, so padding is zero. */
+    @Override public Tensor allocate(Shape shape, DType dtype, Layout layout) {
+        checkOpen();
+        if (!layout.isPlain() && !(layout instanceof DnnlLayout)) {
+            throw new IllegalArgumentException("the dnnl backend cannot allocate in layout " + layout.name());
+        }
+        return Tensor.allocate(shape, dtype, layout);
+    }
+
+    /**
+     * The layout of {@code md}: {@link Layout#PLAIN} when it is row-major, else this backend's interned
+     * {@link DnnlLayout} (one descriptor per distinct layout, kept until the backend closes).
+     */
+    Layout layoutOf(Dnnl.MemoryDesc md) {
+        int n = md.ndims();
+        if (n >= 1 && n <= PLAIN_TAGS.length) {
+            try (Dnnl.MemoryDesc plain = Dnnl.MemoryDesc.of(dimsOf(md, n), dnnl_f32(), PLAIN_TAGS[n - 1])) {
+                if (plain.sameAs(md)) return Layout.PLAIN;
+            }
+        }
+        synchronized (layouts) {
+            for (DnnlLayout l : layouts) if (l.md().sameAs(md)) return l;
+            DnnlLayout l = DnnlLayout.of(Dnnl.MemoryDesc.copyOf(md.handle()));
+            layouts.add(l);
+            return l;
+        }
+    }
+
+    private static final int[] PLAIN_TAGS = {dnnl_a(), dnnl_ab(), dnnl_abc(), dnnl_abcd(), dnnl_abcde()};
+
+    private static long[] dimsOf(Dnnl.MemoryDesc md, int n) {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment slot = a.allocate(java.lang.foreign.ValueLayout.ADDRESS);
+            Dnnl.check(dnnl_memory_desc_query(md.handle(), dnnl_query_dims(), slot), "dnnl_memory_desc_query", "dims");
+            return java.util.Arrays.copyOf(slot.get(java.lang.foreign.ValueLayout.ADDRESS, 0)
+                    .reinterpret(8L * Dnnl.MAX_NDIMS).toArray(java.lang.foreign.ValueLayout.JAVA_LONG), n);
+        }
     }
 
     @Override public DnnlConv2dPlan conv2d(Conv2dSpec spec) { return conv2d(spec, PlanHints.TRAINING); }
@@ -206,6 +249,10 @@ public final class DnnlBackend implements Backend {
         synchronized (this) {
             for (Dnnl.Stream s : streams) s.close();
             streams.clear();
+        }
+        synchronized (layouts) {
+            for (DnnlLayout l : layouts) l.md().close();
+            layouts.clear();
         }
         engine.close();
         team.close();

@@ -10,6 +10,8 @@ import static dev.isthmus.bindings.dnnl.dnnl_h.dnnl_primitive_desc_query_md;
 import static dev.isthmus.bindings.dnnl.dnnl_h.dnnl_reorder_primitive_desc_create;
 
 import dev.isthmus.bindings.dnnl.dnnl_exec_arg_t;
+import dev.isthmus.engine.Layout;
+import dev.isthmus.engine.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -37,7 +39,8 @@ final class DnnlCall {
      * layout of the user's tensor, equal to {@code primitiveMd} unless {@code reorder} is non-null.
      */
     private record Arg(int id, Kind kind, Dnnl.MemoryDesc primitiveMd, Dnnl.MemoryDesc userMd,
-                       Dnnl.Primitive reorder, Dnnl.MemoryDesc reorderScratchpadMd) {}
+                       Dnnl.Primitive reorder, Dnnl.MemoryDesc reorderScratchpadMd,
+                       Layout primitiveLayout, Layout userLayout) {}
 
     private final DnnlOpPlan plan;
     private final String name;
@@ -95,9 +98,18 @@ final class DnnlCall {
             reorderScratchpad = scratchpadMdOf(rpd);
             if (reorderScratchpad != null) scratchpadBytes = Math.max(scratchpadBytes, reorderScratchpad.byteSize());
         }
-        args.add(new Arg(arg, kind, chosen, kind == Kind.OPAQUE || reorder == null ? chosen : plain, reorder, reorderScratchpad));
+        Dnnl.MemoryDesc user = kind == Kind.OPAQUE || reorder == null ? chosen : plain;
+        Layout primitiveLayout = kind == Kind.OPAQUE ? Layout.PLAIN : plan.layoutOf(chosen);
+        Layout userLayout = reorder == null ? primitiveLayout : plan.layoutOf(plain);
+        args.add(new Arg(arg, kind, chosen, user, reorder, reorderScratchpad, primitiveLayout, userLayout));
         return args.size() - 1;
     }
+
+    /** The layout the primitive works in for argument {@code index}: a tensor in it goes in without a reorder. */
+    Layout layout(int index) { return args.get(index).primitiveLayout(); }
+
+    /** The layout of argument {@code index} at the plan's boundary: what a caller's tensor may also be in (behind a reorder). */
+    Layout userLayout(int index) { return args.get(index).userLayout(); }
 
     /** Bytes of the primitive's layout for argument {@code index} (opaque buffers: what the caller must pass). */
     long byteSize(int index) { return args.get(index).primitiveMd().byteSize(); }
@@ -143,6 +155,10 @@ final class DnnlCall {
 
     final class Bound {
         private final Dnnl.Memory[] user;          // per argument: the memory pointed at the caller's tensor
+        private final Dnnl.Memory[] direct;        // per argument: the memory the primitive reads (user's, or a reorder buffer's)
+        private final MemorySegment[] buffer;      // per argument: the reorder buffer; null without a reorder
+        private final int[] reorderSlot;           // per argument: its reorder in skip[] (inputs, then outputs); -1: none
+        private final boolean[] skip;              // per reorder: this call's tensor is already in the primitive's layout
         private final MemorySegment execArgs;      // dnnl_exec_arg_t[nargs] of the primitive
         private final int nargs;
         private final Dnnl.Primitive[] inReorders, outReorders;
@@ -156,22 +172,26 @@ final class DnnlCall {
             nargs = n + (hasScratchpad ? 1 : 0);
             execArgs = dnnl_exec_arg_t.allocateArray(nargs, arena);
             user = new Dnnl.Memory[n];
+            direct = new Dnnl.Memory[n];
+            buffer = new MemorySegment[n];
+            reorderSlot = new int[n];
+            java.util.Arrays.fill(reorderSlot, -1);
             List<Integer> ins = new ArrayList<>(), outs = new ArrayList<>();
             List<MemorySegment> inArgs = new ArrayList<>(), outArgs = new ArrayList<>();
             List<Integer> inN = new ArrayList<>(), outN = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 Arg a = args.get(i);
                 user[i] = own(owned, new Dnnl.Memory(a.userMd(), engine, DNNL_MEMORY_NONE()));
-                Dnnl.Memory direct = user[i];
+                direct[i] = user[i];
                 if (a.reorder() != null) {
                     // The primitive works on a buffer of this context in its own layout.
-                    MemorySegment buffer = arena.allocate(Math.max(1, a.primitiveMd().byteSize()), DnnlOpPlan.ALIGNMENT);
-                    direct = own(owned, new Dnnl.Memory(a.primitiveMd(), engine, buffer));
+                    buffer[i] = arena.allocate(Math.max(1, a.primitiveMd().byteSize()), DnnlOpPlan.ALIGNMENT);
+                    direct[i] = own(owned, new Dnnl.Memory(a.primitiveMd(), engine, buffer[i]));
                     boolean reorderScratch = a.reorderScratchpadMd() != null;
                     MemorySegment r = dnnl_exec_arg_t.allocateArray(reorderScratch ? 3 : 2, arena);
                     boolean in = a.kind() == Kind.INPUT;
-                    setArg(r, 0, DNNL_ARG_FROM(), in ? user[i] : direct);
-                    setArg(r, 1, DNNL_ARG_TO(), in ? direct : user[i]);
+                    setArg(r, 0, DNNL_ARG_FROM(), in ? user[i] : direct[i]);
+                    setArg(r, 1, DNNL_ARG_TO(), in ? direct[i] : user[i]);
                     if (reorderScratch) {
                         setArg(r, 2, DNNL_ARG_SCRATCHPAD(), own(owned, new Dnnl.Memory(a.reorderScratchpadMd(), engine, scratchpad)));
                     }
@@ -179,11 +199,14 @@ final class DnnlCall {
                     (in ? inArgs : outArgs).add(r);
                     (in ? inN : outN).add(reorderScratch ? 3 : 2);
                 }
-                setArg(execArgs, i, a.id(), direct);
+                setArg(execArgs, i, a.id(), direct[i]);
             }
             if (hasScratchpad) {
                 setArg(execArgs, n, DNNL_ARG_SCRATCHPAD(), own(owned, new Dnnl.Memory(scratchpadMd, engine, scratchpad)));
             }
+            for (int k = 0; k < ins.size(); k++) reorderSlot[ins.get(k)] = k;
+            for (int k = 0; k < outs.size(); k++) reorderSlot[outs.get(k)] = ins.size() + k;
+            skip = new boolean[ins.size() + outs.size()];
             inReorders = ins.stream().map(i -> args.get(i).reorder()).toArray(Dnnl.Primitive[]::new);
             outReorders = outs.stream().map(i -> args.get(i).reorder()).toArray(Dnnl.Primitive[]::new);
             inReorderArgs = inArgs.toArray(MemorySegment[]::new);
@@ -192,18 +215,58 @@ final class DnnlCall {
             outReorderNargs = outN.stream().mapToInt(Integer::intValue).toArray();
         }
 
-        /** Points argument {@code index} at this call's tensor memory. */
-        void set(int index, MemorySegment data) { user[index].setData(data); }
+        /** Points argument {@code index} at raw memory in its boundary layout (plain unless created otherwise). */
+        void set(int index, MemorySegment data) {
+            user[index].setData(data);
+            if (reorderSlot[index] >= 0) {
+                direct[index].setData(buffer[index]);
+                skip[reorderSlot[index]] = false;
+            }
+        }
+
+        /**
+         * Points argument {@code index} at {@code t}: straight in when {@code t} is in the primitive's layout,
+         * through this context's reorder when it is in the boundary layout; anything else is a mistake,
+         * reported with both layouts. {@code what} names the argument.
+         */
+        void set(int index, Tensor t, String what) {
+            Arg a = args.get(index);
+            Layout l = t.layout();
+            if (a.kind() == Kind.OPAQUE) {
+                user[index].setData(t.segment());
+            } else if (same(l, a.primitiveLayout())) {
+                direct[index].setData(t.segment());
+                if (reorderSlot[index] >= 0) skip[reorderSlot[index]] = true;
+            } else if (same(l, a.userLayout())) {
+                set(index, t.segment());
+            } else {
+                throw new IllegalArgumentException(plan.name() + " " + name + ": " + what + " " + t.shape() + " is in layout "
+                        + l.name() + ", expected " + a.primitiveLayout().name()
+                        + (a.reorder() == null ? "" : " or " + a.userLayout().name()));
+            }
+        }
 
         /** Reorders in, executes, reorders out, waits; returns the number of reorders run. */
         int run(Dnnl.Stream stream) {
-            for (int i = 0; i < inReorders.length; i++) inReorders[i].execute(stream, inReorderNargs[i], inReorderArgs[i]);
+            int n = 0;
+            for (int i = 0; i < inReorders.length; i++) {
+                if (skip[i]) continue;
+                inReorders[i].execute(stream, inReorderNargs[i], inReorderArgs[i]);
+                n++;
+            }
             primitive.execute(stream, nargs, execArgs);
-            for (int i = 0; i < outReorders.length; i++) outReorders[i].execute(stream, outReorderNargs[i], outReorderArgs[i]);
+            for (int i = 0; i < outReorders.length; i++) {
+                if (skip[inReorders.length + i]) continue;
+                outReorders[i].execute(stream, outReorderNargs[i], outReorderArgs[i]);
+                n++;
+            }
             stream.await();
-            return inReorders.length + outReorders.length;
+            return n;
         }
     }
+
+    /** Identity first: the backend interns its layouts, so the equals below runs only for plain ones or strangers. */
+    private static boolean same(Layout a, Layout b) { return a == b || a.equals(b); }
 
     private static Dnnl.Memory own(List<Dnnl.Handle> owned, Dnnl.Memory m) {
         owned.add(m);

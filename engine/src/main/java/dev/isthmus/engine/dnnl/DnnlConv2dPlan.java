@@ -6,6 +6,7 @@ import dev.isthmus.engine.Checks;
 import dev.isthmus.engine.Conv2dPlan;
 import dev.isthmus.engine.Conv2dSpec;
 import dev.isthmus.engine.DType;
+import dev.isthmus.engine.Layout;
 import dev.isthmus.engine.EltwiseKind;
 import dev.isthmus.engine.FusedActivation;
 import dev.isthmus.engine.PlanHints;
@@ -110,14 +111,21 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
             MemorySegment forwardAttr = spec.hasActivation()
                     ? own(Dnnl.Attr.userScratchpad(postOps(spec.activation()))).handle() : attr;
 
-            Dnnl.PrimitiveDesc fwd = own(Dnnl.PrimitiveDesc.create("dnnl_convolution_forward_primitive_desc_create", op,
-                    s -> dnnl_convolution_forward_primitive_desc_create(s, engine,
-                            training ? dnnl_forward_training() : dnnl_forward_inference(), dnnl_convolution_direct(),
-                            srcAny.handle(), weightsAny.handle(), biasMd, dstAny.handle(), strides, dilates, padL, padR, forwardAttr)));
+            // Layouts travel (inference): src as the previous plan wrote it, dst in the primitive's choice unless
+            // the next consumer reads plain. Where no optimized implementation takes them, oneDNN's own choice
+            // (format_tag_any) with a reorder at the boundary, as in training.
+            Dnnl.MemoryDesc srcUser = hints.src() instanceof DnnlLayout l ? l.md() : srcPlain;
+            Dnnl.PrimitiveDesc travelling = null;
+            if (!training && !plain && (srcUser != srcPlain || hints.plainDst())) {
+                Dnnl.MemoryDesc srcWanted = srcUser != srcPlain ? srcUser : srcAny, dstWanted = hints.plainDst() ? dstPlain : dstAny;
+                travelling = optimized(() -> forwardPd(srcWanted, weightsAny, biasMd, dstWanted, strides, dilates, padL, padR, forwardAttr));
+            }
+            Dnnl.PrimitiveDesc fwd = travelling != null ? travelling
+                    : own(forwardPd(srcAny, weightsAny, biasMd, dstAny, strides, dilates, padL, padR, forwardAttr));
             forward = call("forward", fwd);
-            fSrc = forward.input(DNNL_ARG_SRC(), srcPlain);
+            fSrc = forward.input(DNNL_ARG_SRC(), srcUser);
             fWeights = forward.input(DNNL_ARG_WEIGHTS(), weightsPlain);
-            fDst = forward.output(DNNL_ARG_DST(), dstPlain);
+            fDst = forward.output(DNNL_ARG_DST(), training || hints.plainDst() ? dstPlain : own(fwd.argMd(DNNL_ARG_DST())));
             fBias = bias == null ? -1 : forward.input(DNNL_ARG_BIAS(), bias);
             if (!training) {
                 backwardData = backwardWeights = null;
@@ -168,6 +176,17 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
         }
     }
 
+    /** A forward descriptor (training or inference, as this plan) on the given descriptors; not owned yet. */
+    private Dnnl.PrimitiveDesc forwardPd(Dnnl.MemoryDesc src, Dnnl.MemoryDesc weights, MemorySegment biasMd, Dnnl.MemoryDesc dst,
+                                         MemorySegment strides, MemorySegment dilates, MemorySegment padL, MemorySegment padR,
+                                         MemorySegment attr) {
+        MemorySegment engine = engine().handle();
+        return Dnnl.PrimitiveDesc.create("dnnl_convolution_forward_primitive_desc_create", op,
+                s -> dnnl_convolution_forward_primitive_desc_create(s, engine,
+                        training ? dnnl_forward_training() : dnnl_forward_inference(), dnnl_convolution_direct(),
+                        src.handle(), weights.handle(), biasMd, dst.handle(), strides, dilates, padL, padR, attr));
+    }
+
     /** The eltwise post-ops computing {@code kind}; scaled tanh is a tanh between two linear scalings. */
     private static List<Dnnl.Eltwise> postOps(EltwiseKind kind) {
         return switch (kind) {
@@ -190,17 +209,17 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
 
     @Override public void forward(Tensor dst, Tensor src, Tensor weights, Tensor bias) {
         checkOpen();
-        Checks.tensor(op, "dst", dst, dstShape, DType.F32);
-        Checks.tensor(op, "src", src, srcShape, DType.F32);
-        Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "dst", dst, dstShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "src", src, srcShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "weights", weights, weightsShape, DType.F32);
         Checks.bias(op, "bias", bias, biasShape, "convolution");
         Context c = acquire();
         try {
             DnnlCall.Bound f = c.call(forward);
-            f.set(fSrc, src.segment());
-            f.set(fWeights, weights.segment());
-            f.set(fDst, dst.segment());
-            if (bias != null) f.set(fBias, bias.segment());
+            f.set(fSrc, src, "src");
+            f.set(fWeights, weights, "weights");
+            f.set(fDst, dst, "dst");
+            if (bias != null) f.set(fBias, bias, "bias");
             run(c, forward);
         } finally {
             release(c);
@@ -210,15 +229,15 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
     @Override public void backwardData(Tensor diffSrc, Tensor diffDst, Tensor weights) {
         checkOpen();
         requireTraining("backwardData");
-        Checks.tensor(op, "diffSrc", diffSrc, srcShape, DType.F32);
-        Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
-        Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "diffSrc", diffSrc, srcShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "diffDst", diffDst, dstShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "weights", weights, weightsShape, DType.F32);
         Context c = acquire();
         try {
             DnnlCall.Bound d = c.call(backwardData);
-            d.set(dDiffSrc, diffSrc.segment());
-            d.set(dWeights, weights.segment());
-            d.set(dDiffDst, diffDst.segment());
+            d.set(dDiffSrc, diffSrc, "diffSrc");
+            d.set(dWeights, weights, "weights");
+            d.set(dDiffDst, diffDst, "diffDst");
             run(c, backwardData);
         } finally {
             release(c);
@@ -228,17 +247,17 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         checkOpen();
         requireTraining("backwardWeights");
-        Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "diffWeights", diffWeights, weightsShape, DType.F32);
         Checks.bias(op, "diffBias", diffBias, biasShape, "convolution");
-        Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
-        Checks.tensor(op, "src", src, srcShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "diffDst", diffDst, dstShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "src", src, srcShape, DType.F32);
         Context c = acquire();
         try {
             DnnlCall.Bound b = c.call(backwardWeights);
-            b.set(wSrc, src.segment());
-            b.set(wDiffWeights, diffWeights.segment());
-            b.set(wDiffDst, diffDst.segment());
-            if (diffBias != null) b.set(wDiffBias, diffBias.segment());
+            b.set(wSrc, src, "src");
+            b.set(wDiffWeights, diffWeights, "diffWeights");
+            b.set(wDiffDst, diffDst, "diffDst");
+            if (diffBias != null) b.set(wDiffBias, diffBias, "diffBias");
             run(c, backwardWeights);
         } finally {
             release(c);
@@ -280,6 +299,10 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
         if (activation != null) activation.close();
         super.close();
     }
+
+    @Override public Layout dstLayout() { return forward.layout(fDst); }
+
+    @Override public Layout srcLayout() { return forward.layout(fSrc); }
 
     @Override public String toString() { return "dnnl " + op; }
 }

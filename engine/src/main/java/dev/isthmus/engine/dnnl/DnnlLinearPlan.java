@@ -4,6 +4,7 @@ import static dev.isthmus.bindings.dnnl.dnnl_h.*;
 
 import dev.isthmus.engine.Checks;
 import dev.isthmus.engine.DType;
+import dev.isthmus.engine.Layout;
 import dev.isthmus.engine.LinearPlan;
 import dev.isthmus.engine.LinearSpec;
 import dev.isthmus.engine.PlanHints;
@@ -51,8 +52,15 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
         this.biasShape = spec.hasBias() ? spec.biasShape() : null;   // null: no bias
         this.srcElements = spec.srcShape().elements();
         try {
-            Dnnl.MemoryDesc src = own(Dnnl.MemoryDesc.of(spec.srcShape().longDims(), dnnl_f32(), dnnl_ab()));
-            Dnnl.MemoryDesc weights = own(Dnnl.MemoryDesc.of(spec.weightsShape().longDims(), dnnl_f32(), dnnl_ab()));
+            // A src in a (N, C, H, W) blocked layout (inference, after a convolution or pooling) is reordered to
+            // plain NCHW at the boundary, and the inner product runs on 4-D plain src and (OC, C, H, W) weights:
+            // the same memory as (N, IC) and (OC, IC) row-major, so the weights stay as they are.
+            long[] blockedDims = hints.src() instanceof DnnlLayout l && l.dims().length == 4 ? l.dims() : null;
+            Dnnl.MemoryDesc src = own(blockedDims == null ? Dnnl.MemoryDesc.of(spec.srcShape().longDims(), dnnl_f32(), dnnl_ab())
+                    : Dnnl.MemoryDesc.of(blockedDims, dnnl_f32(), dnnl_abcd()));
+            Dnnl.MemoryDesc weights = own(blockedDims == null ? Dnnl.MemoryDesc.of(spec.weightsShape().longDims(), dnnl_f32(), dnnl_ab())
+                    : Dnnl.MemoryDesc.of(new long[] {spec.outFeatures(), blockedDims[1], blockedDims[2], blockedDims[3]}, dnnl_f32(), dnnl_abcd()));
+            Dnnl.MemoryDesc srcUser = blockedDims == null ? src : ((DnnlLayout) hints.src()).md();
             Dnnl.MemoryDesc dst = own(Dnnl.MemoryDesc.of(spec.dstShape().longDims(), dnnl_f32(), dnnl_ab()));
             Dnnl.MemoryDesc bias = spec.hasBias() ? own(Dnnl.MemoryDesc.of(new long[] {spec.outFeatures()}, dnnl_f32(), dnnl_a())) : null;
             MemorySegment biasMd = bias == null ? MemorySegment.NULL : bias.handle();
@@ -63,7 +71,7 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
                             training ? dnnl_forward_training() : dnnl_forward_inference(),
                             src.handle(), weights.handle(), biasMd, dst.handle(), attr)));
             forward = call("forward", fwd);
-            fSrc = forward.input(DNNL_ARG_SRC(), src);
+            fSrc = forward.input(DNNL_ARG_SRC(), srcUser);
             fWeights = forward.input(DNNL_ARG_WEIGHTS(), weights);
             fDst = forward.output(DNNL_ARG_DST(), dst);
             fBias = bias == null ? -1 : forward.input(DNNL_ARG_BIAS(), bias);
@@ -98,17 +106,17 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
 
     @Override public void forward(Tensor dst, Tensor src, Tensor weights, Tensor bias) {
         checkOpen();
-        Checks.tensor(op, "dst", dst, dstShape, DType.F32);
-        Checks.elements(op, "src", src, srcElements);
-        Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "dst", dst, dstShape, DType.F32);
+        Checks.elementsInAnyLayout(op, "src", src, srcElements);
+        Checks.tensorInAnyLayout(op, "weights", weights, weightsShape, DType.F32);
         Checks.bias(op, "bias", bias, biasShape, "layer");
         Context c = acquire();
         try {
             DnnlCall.Bound f = c.call(forward);
-            f.set(fSrc, src.segment());
-            f.set(fWeights, weights.segment());
-            f.set(fDst, dst.segment());
-            if (bias != null) f.set(fBias, bias.segment());
+            f.set(fSrc, src, "src");
+            f.set(fWeights, weights, "weights");
+            f.set(fDst, dst, "dst");
+            if (bias != null) f.set(fBias, bias, "bias");
             run(c, forward);
         } finally {
             release(c);
@@ -119,14 +127,14 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
         checkOpen();
         requireTraining("backwardData");
         Checks.elements(op, "diffSrc", diffSrc, srcElements);
-        Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
-        Checks.tensor(op, "weights", weights, weightsShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "diffDst", diffDst, dstShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "weights", weights, weightsShape, DType.F32);
         Context c = acquire();
         try {
             DnnlCall.Bound d = c.call(backwardData);
-            d.set(dDiffSrc, diffSrc.segment());
-            d.set(dWeights, weights.segment());
-            d.set(dDiffDst, diffDst.segment());
+            d.set(dDiffSrc, diffSrc, "diffSrc");
+            d.set(dWeights, weights, "weights");
+            d.set(dDiffDst, diffDst, "diffDst");
             run(c, backwardData);
         } finally {
             release(c);
@@ -136,17 +144,17 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
     @Override public void backwardWeights(Tensor diffWeights, Tensor diffBias, Tensor diffDst, Tensor src) {
         checkOpen();
         requireTraining("backwardWeights");
-        Checks.tensor(op, "diffWeights", diffWeights, weightsShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "diffWeights", diffWeights, weightsShape, DType.F32);
         Checks.bias(op, "diffBias", diffBias, biasShape, "layer");
-        Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
-        Checks.elements(op, "src", src, srcElements);
+        Checks.tensorInAnyLayout(op, "diffDst", diffDst, dstShape, DType.F32);
+        Checks.elementsInAnyLayout(op, "src", src, srcElements);
         Context c = acquire();
         try {
             DnnlCall.Bound b = c.call(backwardWeights);
-            b.set(wSrc, src.segment());
-            b.set(wDiffWeights, diffWeights.segment());
-            b.set(wDiffDst, diffDst.segment());
-            if (diffBias != null) b.set(wDiffBias, diffBias.segment());
+            b.set(wSrc, src, "src");
+            b.set(wDiffWeights, diffWeights, "diffWeights");
+            b.set(wDiffDst, diffDst, "diffDst");
+            if (diffBias != null) b.set(wDiffBias, diffBias, "diffBias");
             run(c, backwardWeights);
         } finally {
             release(c);
@@ -165,6 +173,10 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
         if (!training) return forward.describe(f);
         return forward.describe(f) + "\n" + backwardData.describe("diffSrc", "weights", "diffDst") + "\n" + backwardWeights.describe(w);
     }
+
+    @Override public Layout dstLayout() { return forward.layout(fDst); }
+
+    @Override public Layout srcLayout() { return forward.layout(fSrc); }
 
     @Override public String toString() { return "dnnl " + op; }
 }

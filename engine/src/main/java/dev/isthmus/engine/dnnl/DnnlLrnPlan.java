@@ -87,15 +87,21 @@ public final class DnnlLrnPlan extends DnnlOpPlan implements LrnPlan {
             Dnnl.MemoryDesc plain = own(Dnnl.MemoryDesc.of(dims, dnnl_f32(), dnnl_abcd()));
             Dnnl.MemoryDesc blocked = own(Dnnl.MemoryDesc.of(dims, dnnl_f32(), dnnl_aBcd16b()));
 
-            Dnnl.PrimitiveDesc inferencePd = forwardPd(dnnl_forward_inference(), layout == Layout.BLOCKED ? blocked : plain);
-            if (layout == Layout.CHOSEN && isReference(inferencePd)) {
+            // Layouts travel (inference plans): src and dst in the layout the previous plan wrote, where an
+            // optimized implementation takes it; else the choice below behind reorders.
+            Dnnl.MemoryDesc srcUser = hints.src() instanceof DnnlLayout l ? l.md() : plain;
+            Dnnl.PrimitiveDesc travelling = trainingPlan || srcUser == plain ? null
+                    : optimized(() -> createForward(dnnl_forward_inference(), srcUser));
+            Dnnl.PrimitiveDesc inferencePd = travelling != null ? travelling
+                    : forwardPd(dnnl_forward_inference(), layout == Layout.BLOCKED ? blocked : plain);
+            if (travelling == null && layout == Layout.CHOSEN && isReference(inferencePd)) {
                 Dnnl.PrimitiveDesc b = forwardPd(dnnl_forward_inference(), blocked);
                 if (isReference(b)) b.close(); else { inferencePd.close(); inferencePd = b; }
             }
             if (!trainingPlan) {
                 inference = call("forward-inference", inferencePd);
-                iSrc = inference.input(DNNL_ARG_SRC(), plain);
-                iDst = inference.output(DNNL_ARG_DST(), plain);
+                iSrc = inference.input(DNNL_ARG_SRC(), srcUser);
+                iDst = inference.output(DNNL_ARG_DST(), hints.plainDst() ? plain : own(inferencePd.argMd(DNNL_ARG_DST())));
                 training = backward = null;
                 tSrc = tDst = tWorkspace = bSrc = bDiffDst = bDiffSrc = bWorkspace = -1;
                 workspaceBytes = 0;
@@ -142,11 +148,14 @@ public final class DnnlLrnPlan extends DnnlOpPlan implements LrnPlan {
     }
 
     /** An LRN forward descriptor (training or inference) on src and dst of layout {@code md}; owned by this plan. */
-    private Dnnl.PrimitiveDesc forwardPd(int propKind, Dnnl.MemoryDesc md) {
+    private Dnnl.PrimitiveDesc forwardPd(int propKind, Dnnl.MemoryDesc md) { return own(createForward(propKind, md)); }
+
+    /** Like {@link #forwardPd}, not owned yet. */
+    private Dnnl.PrimitiveDesc createForward(int propKind, Dnnl.MemoryDesc md) {
         MemorySegment engine = engine().handle(), attr = attr().handle();
-        return own(Dnnl.PrimitiveDesc.create("dnnl_lrn_forward_primitive_desc_create", op + " " + md.layout(),
+        return Dnnl.PrimitiveDesc.create("dnnl_lrn_forward_primitive_desc_create", op + " " + md.layout(),
                 s -> dnnl_lrn_forward_primitive_desc_create(s, engine, propKind, dnnl_lrn_across_channels(),
-                        md.handle(), md.handle(), spec.size(), spec.alpha(), spec.beta(), spec.k(), attr)));
+                        md.handle(), md.handle(), spec.size(), spec.alpha(), spec.beta(), spec.k(), attr));
     }
 
     /** A training forward descriptor and the backward it hints, every tensor of layout {@code md}; owned by this plan. */
@@ -175,15 +184,15 @@ public final class DnnlLrnPlan extends DnnlOpPlan implements LrnPlan {
     @Override public void forwardTraining(Tensor dst, Tensor workspace, Tensor src) {
         checkOpen();
         requireTraining("forwardTraining");
-        Checks.tensor(op, "dst", dst, shape, DType.F32);
+        Checks.tensorInAnyLayout(op, "dst", dst, shape, DType.F32);
         checkWorkspace(workspace);
-        Checks.tensor(op, "src", src, shape, DType.F32);
+        Checks.tensorInAnyLayout(op, "src", src, shape, DType.F32);
         Context c = acquire();
         try {
             DnnlCall.Bound t = c.call(training);
-            t.set(tSrc, src.segment());
-            t.set(tDst, dst.segment());
-            if (workspace != null && tWorkspace >= 0) t.set(tWorkspace, workspace.segment());
+            t.set(tSrc, src, "src");
+            t.set(tDst, dst, "dst");
+            if (workspace != null && tWorkspace >= 0) t.set(tWorkspace, workspace, "workspace");
             run(c, training);
         } finally {
             release(c);
@@ -192,13 +201,13 @@ public final class DnnlLrnPlan extends DnnlOpPlan implements LrnPlan {
 
     @Override public void forwardInference(Tensor dst, Tensor src) {
         checkOpen();
-        Checks.tensor(op, "dst", dst, shape, DType.F32);
-        Checks.tensor(op, "src", src, shape, DType.F32);
+        Checks.tensorInAnyLayout(op, "dst", dst, shape, DType.F32);
+        Checks.tensorInAnyLayout(op, "src", src, shape, DType.F32);
         Context c = acquire();
         try {
             DnnlCall.Bound i = c.call(inference);
-            i.set(iSrc, src.segment());
-            i.set(iDst, dst.segment());
+            i.set(iSrc, src, "src");
+            i.set(iDst, dst, "dst");
             run(c, inference);
         } finally {
             release(c);
@@ -208,17 +217,17 @@ public final class DnnlLrnPlan extends DnnlOpPlan implements LrnPlan {
     @Override public void backward(Tensor diffSrc, Tensor diffDst, Tensor src, Tensor workspace) {
         checkOpen();
         requireTraining("backward");
-        Checks.tensor(op, "diffSrc", diffSrc, shape, DType.F32);
-        Checks.tensor(op, "diffDst", diffDst, shape, DType.F32);
-        Checks.tensor(op, "src", src, shape, DType.F32);
+        Checks.tensorInAnyLayout(op, "diffSrc", diffSrc, shape, DType.F32);
+        Checks.tensorInAnyLayout(op, "diffDst", diffDst, shape, DType.F32);
+        Checks.tensorInAnyLayout(op, "src", src, shape, DType.F32);
         checkWorkspace(workspace);
         Context c = acquire();
         try {
             DnnlCall.Bound b = c.call(backward);
-            b.set(bSrc, src.segment());
-            b.set(bDiffDst, diffDst.segment());
-            b.set(bDiffSrc, diffSrc.segment());
-            if (workspace != null && bWorkspace >= 0) b.set(bWorkspace, workspace.segment());
+            b.set(bSrc, src, "src");
+            b.set(bDiffDst, diffDst, "diffDst");
+            b.set(bDiffSrc, diffSrc, "diffSrc");
+            if (workspace != null && bWorkspace >= 0) b.set(bWorkspace, workspace, "workspace");
             run(c, backward);
         } finally {
             release(c);
@@ -244,6 +253,13 @@ public final class DnnlLrnPlan extends DnnlOpPlan implements LrnPlan {
                 + inference.describe("src", "dst") + "\n"
                 + backward.describe(ws ? new String[] {"src", "diffDst", "diffSrc", "workspace"} : new String[] {"src", "diffDst", "diffSrc"});
     }
+
+    /** The forward this plan runs in its propagation: the training one, or the inference one of an inference plan. */
+    private DnnlCall mainForward() { return trainingPlan ? training : inference; }
+
+    @Override public dev.isthmus.engine.Layout dstLayout() { DnnlCall f = mainForward(); return f.layout(f == training ? tDst : iDst); }
+
+    @Override public dev.isthmus.engine.Layout srcLayout() { DnnlCall f = mainForward(); return f.layout(f == training ? tSrc : iSrc); }
 
     @Override public String toString() { return "dnnl " + op; }
 }

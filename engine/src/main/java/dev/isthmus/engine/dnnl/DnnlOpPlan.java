@@ -48,6 +48,9 @@ abstract class DnnlOpPlan implements AutoCloseable, dev.isthmus.engine.MemoryFoo
 
     final Dnnl.Engine engine() { return backend.engine(); }
 
+    /** The backend's {@link dev.isthmus.engine.Layout} for a descriptor: plain, or its interned blocked layout. */
+    final dev.isthmus.engine.Layout layoutOf(Dnnl.MemoryDesc md) { return backend.layoutOf(md); }
+
     /** The attribute every primitive and reorder of this plan is created with: user scratchpad mode. */
     final Dnnl.Attr attr() { return attr; }
 
@@ -55,6 +58,25 @@ abstract class DnnlOpPlan implements AutoCloseable, dev.isthmus.engine.MemoryFoo
     final <T extends Dnnl.Handle> T own(T handle) {
         owned.add(handle);
         return handle;
+    }
+
+    /**
+     * The descriptor {@code create} makes, owned by this plan, when oneDNN has an optimized (not a
+     * reference) implementation for it; else null (and nothing is left behind): callers then fall back
+     * to oneDNN's own layout choice with a reorder at the boundary.
+     */
+    final Dnnl.PrimitiveDesc optimized(java.util.function.Supplier<Dnnl.PrimitiveDesc> create) {
+        Dnnl.PrimitiveDesc pd;
+        try {
+            pd = create.get();
+        } catch (DnnlException e) {
+            return null;   // unimplemented for these layouts
+        }
+        if (pd.implementation().contains("ref")) {
+            pd.close();
+            return null;
+        }
+        return own(pd);
     }
 
     /** Adds a primitive call; its index in {@link Context#call} is the order of creation. */

@@ -4,6 +4,7 @@ import static dev.isthmus.bindings.dnnl.dnnl_h.*;
 
 import dev.isthmus.engine.Checks;
 import dev.isthmus.engine.DType;
+import dev.isthmus.engine.Layout;
 import dev.isthmus.engine.PlanHints;
 import dev.isthmus.engine.Pool2dPlan;
 import dev.isthmus.engine.Pool2dSpec;
@@ -70,13 +71,23 @@ public final class DnnlPool2dPlan extends DnnlOpPlan implements Pool2dPlan {
             MemorySegment padR = Dnnl.dims(a, w.padBottom(), w.padRight());
             MemorySegment engine = engine().handle(), attr = attr().handle();
 
-            Dnnl.PrimitiveDesc inferencePd = own(Dnnl.PrimitiveDesc.create("dnnl_pooling_forward_primitive_desc_create", op + " inference",
+            // Layouts travel (inference plans): src as the previous plan wrote it, dst in the layout oneDNN
+            // picks for it (the src's) unless the next consumer reads plain; plain where no optimized
+            // implementation takes those, behind a reorder.
+            Dnnl.MemoryDesc srcUser = hints.src() instanceof DnnlLayout l ? l.md() : src;
+            Dnnl.MemoryDesc dstAny = own(Dnnl.MemoryDesc.of(spec.dstShape().longDims(), dnnl_f32(), dnnl_format_tag_any()));
+            Dnnl.PrimitiveDesc travelling = trainingPlan || (srcUser == src && hints.plainDst()) ? null
+                    : optimized(() -> Dnnl.PrimitiveDesc.create("dnnl_pooling_forward_primitive_desc_create", op + " inference",
+                            s -> dnnl_pooling_forward_primitive_desc_create(s, engine, dnnl_forward_inference(), alg,
+                                    srcUser.handle(), (hints.plainDst() ? dst : dstAny).handle(), strides, kernel, dilation, padL, padR, attr)));
+            Dnnl.PrimitiveDesc inferencePd = travelling != null ? travelling
+                    : own(Dnnl.PrimitiveDesc.create("dnnl_pooling_forward_primitive_desc_create", op + " inference",
                     s -> dnnl_pooling_forward_primitive_desc_create(s, engine, dnnl_forward_inference(), alg,
                             src.handle(), dst.handle(), strides, kernel, dilation, padL, padR, attr)));
             if (!trainingPlan) {
                 inference = call("forward-inference", inferencePd);
-                iSrc = inference.input(DNNL_ARG_SRC(), src);
-                iDst = inference.output(DNNL_ARG_DST(), dst);
+                iSrc = inference.input(DNNL_ARG_SRC(), srcUser);
+                iDst = inference.output(DNNL_ARG_DST(), hints.plainDst() ? dst : own(inferencePd.argMd(DNNL_ARG_DST())));
                 training = backward = null;
                 tSrc = tDst = tWorkspace = bDiffSrc = bDiffDst = bWorkspace = -1;
                 workspaceBytes = 0;
@@ -121,15 +132,15 @@ public final class DnnlPool2dPlan extends DnnlOpPlan implements Pool2dPlan {
     @Override public void forwardTraining(Tensor dst, Tensor workspace, Tensor src) {
         checkOpen();
         requireTraining("forwardTraining");
-        Checks.tensor(op, "dst", dst, dstShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "dst", dst, dstShape, DType.F32);
         checkWorkspace(workspace);
-        Checks.tensor(op, "src", src, srcShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "src", src, srcShape, DType.F32);
         Context c = acquire();
         try {
             DnnlCall.Bound t = c.call(training);
-            t.set(tSrc, src.segment());
-            t.set(tDst, dst.segment());
-            if (workspace != null) t.set(tWorkspace, workspace.segment());
+            t.set(tSrc, src, "src");
+            t.set(tDst, dst, "dst");
+            if (workspace != null) t.set(tWorkspace, workspace, "workspace");
             run(c, training);
         } finally {
             release(c);
@@ -138,13 +149,13 @@ public final class DnnlPool2dPlan extends DnnlOpPlan implements Pool2dPlan {
 
     @Override public void forwardInference(Tensor dst, Tensor src) {
         checkOpen();
-        Checks.tensor(op, "dst", dst, dstShape, DType.F32);
-        Checks.tensor(op, "src", src, srcShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "dst", dst, dstShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "src", src, srcShape, DType.F32);
         Context c = acquire();
         try {
             DnnlCall.Bound i = c.call(inference);
-            i.set(iSrc, src.segment());
-            i.set(iDst, dst.segment());
+            i.set(iSrc, src, "src");
+            i.set(iDst, dst, "dst");
             run(c, inference);
         } finally {
             release(c);
@@ -154,15 +165,15 @@ public final class DnnlPool2dPlan extends DnnlOpPlan implements Pool2dPlan {
     @Override public void backward(Tensor diffSrc, Tensor diffDst, Tensor workspace) {
         checkOpen();
         requireTraining("backward");
-        Checks.tensor(op, "diffSrc", diffSrc, srcShape, DType.F32);
-        Checks.tensor(op, "diffDst", diffDst, dstShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "diffSrc", diffSrc, srcShape, DType.F32);
+        Checks.tensorInAnyLayout(op, "diffDst", diffDst, dstShape, DType.F32);
         checkWorkspace(workspace);
         Context c = acquire();
         try {
             DnnlCall.Bound b = c.call(backward);
-            b.set(bDiffSrc, diffSrc.segment());
-            b.set(bDiffDst, diffDst.segment());
-            if (workspace != null) b.set(bWorkspace, workspace.segment());
+            b.set(bDiffSrc, diffSrc, "diffSrc");
+            b.set(bDiffDst, diffDst, "diffDst");
+            if (workspace != null) b.set(bWorkspace, workspace, "workspace");
             run(c, backward);
         } finally {
             release(c);
@@ -193,6 +204,13 @@ public final class DnnlPool2dPlan extends DnnlOpPlan implements Pool2dPlan {
                 + inference.describe("src", "dst") + "\n"
                 + backward.describe(max ? new String[] {"diffSrc", "diffDst", "workspace"} : new String[] {"diffSrc", "diffDst"});
     }
+
+    /** The forward this plan runs in its propagation: the training one, or the inference one of an inference plan. */
+    private DnnlCall mainForward() { return trainingPlan ? training : inference; }
+
+    @Override public Layout dstLayout() { DnnlCall f = mainForward(); return f.layout(f == training ? tDst : iDst); }
+
+    @Override public Layout srcLayout() { DnnlCall f = mainForward(); return f.layout(f == training ? tSrc : iSrc); }
 
     @Override public String toString() { return "dnnl " + op; }
 }
