@@ -166,6 +166,8 @@ public class AlexNetBenchmark {
             }
             stepsAtSetupEnd = steps;
 
+            System.out.println("oneDNN reorders per training step as the plans report them: " + model.reordersPerStep());
+            System.out.println(model.memory());
             Memory.print("training", before, compiled, trained, CHECK_STEPS);
             System.out.printf(Locale.ROOT, "  estimate: %s%n",
                     Memory.estimate(model, variant, TRAIN_BATCH, true));
@@ -251,6 +253,8 @@ public class AlexNetBenchmark {
             System.out.println(engine instanceof DnnlBackend
                     ? "oneDNN reorders per forward: " + (r1 - r0) + " (the second forward)"
                     : "oneDNN reorders per forward: n/a (backend " + backend + ")");
+            System.out.println("oneDNN reorders per forward as the plans report them: " + model.reordersPerForward());
+            System.out.println(model.memory());
             Memory.print("inference", before, compiled, ran, 2);
             System.out.printf(Locale.ROOT, "  estimate: %s%n", Memory.estimate(model, variant, batch, false));
             System.out.printf(Locale.ROOT, "setup and checks took %.1f s%n", (System.nanoTime() - started) / 1e9);

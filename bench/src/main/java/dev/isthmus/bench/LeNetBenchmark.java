@@ -190,6 +190,13 @@ public class LeNetBenchmark {
                 expected = twin.forward(same).toFloatArray();
             }
             Verify.requireClose("LeNet-5 logits on " + backend + " vs reference, batch " + batch, expected, logits, 1e-4);
+            if (engine instanceof dev.isthmus.engine.dnnl.DnnlBackend dnnl) {
+                long r0 = dnnl.reorderCount();
+                model.forward(images);
+                System.out.println("oneDNN reorders per forward: " + (dnnl.reorderCount() - r0) + " counted, "
+                        + model.reordersPerForward() + " as the plans report them");
+            }
+            System.out.println(model.memory());
         }
 
         @TearDown(Level.Trial)

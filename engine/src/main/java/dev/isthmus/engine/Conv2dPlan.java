@@ -38,5 +38,8 @@ public interface Conv2dPlan extends AutoCloseable {
     /** The layout the forward reads src in without a reorder. */
     default Layout srcLayout() { return Layout.PLAIN; }
 
+    /** The layout the forward reads weights in without a reorder: weights kept in it are not reordered per call. */
+    default Layout weightsLayout() { return Layout.PLAIN; }
+
     @Override void close();
 }

@@ -17,5 +17,8 @@ public interface LinearPlan extends AutoCloseable {
     /** The layout the forward reads src in without a reorder. */
     default Layout srcLayout() { return Layout.PLAIN; }
 
+    /** The layout the forward reads weights in without a reorder. */
+    default Layout weightsLayout() { return Layout.PLAIN; }
+
     @Override void close();
 }

@@ -120,6 +120,21 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(shape, dtype, storage, start, this);
     }
 
+    /**
+     * This tensor's memory seen in {@code layout}, for a layout that takes exactly as many bytes (no
+     * padding): the bytes are reinterpreted, not converted, so callers write the data after (a
+     * parameter laid out for a plan in the slab it already occupies). A view: it never frees.
+     */
+    public Tensor viewIn(Layout layout) {
+        checkOpen();
+        requirePlain("a view in another layout");
+        if (layout.byteSize(shape, dtype) != byteSize()) {
+            throw new IllegalArgumentException("layout " + layout.name() + " takes " + layout.byteSize(shape, dtype)
+                    + " bytes for " + shape + ", not the " + byteSize() + " this tensor has");
+        }
+        return new Tensor(shape, dtype, storage, byteOffset, this, layout);
+    }
+
     /** The same memory under another shape with the same element count. */
     public Tensor reshape(Shape shape) {
         requirePlain("a reshape");

@@ -141,6 +141,10 @@ final class AlexnetCommand implements Command {
         int side = crop(variant);
         out.printf(Locale.ROOT, "AlexNet (%s), 1000 classes, input (3, %d, %d)%n", args.string("variant"), side, side);
         out.print(ModelSummary.of(model(variant, 1000), Shape.of(3, side, side)).table());
+        BackendKind kind = args.choice("backend", BackendKind.values());
+        try (Backend backend = Backends.create(kind)) {
+            CompileReport.compileAndPrint(out, () -> model(variant, 1000), backend, Shape.of(3, side, side), new int[] {1, 32});
+        }
         return 0;
     }
 

@@ -238,6 +238,7 @@ final class LenetCommand implements Command {
                 out.printf(Locale.ROOT, "%s (LeNet-5 %s): test error %.2f%% (%d of %d), top-5 error %.2f%%, loss %.4f%n",
                         file, variant, 100 * m.top1Error(), m.top1Wrong(), m.count(), 100 * m.top5Error(), m.loss());
             }
+            CompileReport.print(out, model, false);
         }
         return 0;
     }

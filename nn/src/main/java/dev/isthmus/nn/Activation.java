@@ -28,7 +28,10 @@ abstract sealed class Activation extends AbstractLayer permits ReLU, Tanh, Scale
 
     @Override public void compile(CompileContext ctx) {
         fused = ctx.fusedIntoPrevious();
-        if (fused) return;
+        if (fused) {
+            ctx.passThrough();
+            return;
+        }
         plan = ctx.own(ctx.backend().eltwise(kind, ctx.batchedInput().elements()));
         dst = ctx.allocate(ctx.batchedOutput());
         diffSrc = ctx.training() ? ctx.allocateBackward(ctx.batchedInput()) : null;

@@ -3,7 +3,9 @@ package dev.isthmus.nn;
 import dev.isthmus.engine.Backend;
 import dev.isthmus.engine.DType;
 import dev.isthmus.engine.EltwiseKind;
+import dev.isthmus.engine.Layout;
 import dev.isthmus.engine.PlanHints;
+import dev.isthmus.engine.ReorderReport;
 import dev.isthmus.engine.Propagation;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
@@ -30,6 +32,9 @@ public final class CompileContext {
     private final EltwiseKind fuseActivation;
     private final boolean fusedIntoPrevious;
     private final MemoryReport.Counter bytes;
+    private final Layout inputLayout;
+    private final boolean plainOutput;
+    private Layout outputLayout = Layout.PLAIN;   // what the layer declared with allocateOutput or passThrough
 
     /** What a buffer a layer allocates is for, so that a model can say what its memory holds. */
     public enum Buffer {
@@ -38,13 +43,18 @@ public final class CompileContext {
         /** Kept by a training forward for its backward (max pooling's indices, LRN's, dropout's mask). */
         WORKSPACE,
         /** A gradient with respect to a layer's input or pre-activation output: training only. */
-        BACKWARD
+        BACKWARD,
+        /** Parameters kept in a plan's layout (inference), beside the plain slab. */
+        WEIGHTS
     }
 
     CompileContext(Backend backend, long seed, int index, int batch, Shape input, Shape output, boolean training,
                    List<Parameter> parameters, GradientSink gradients, List<AutoCloseable> owned,
-                   EltwiseKind fuseActivation, boolean fusedIntoPrevious, MemoryReport.Counter bytes) {
+                   EltwiseKind fuseActivation, boolean fusedIntoPrevious, MemoryReport.Counter bytes,
+                   Layout inputLayout, boolean plainOutput) {
         this.bytes = bytes;
+        this.inputLayout = inputLayout;
+        this.plainOutput = plainOutput;
         this.backend = backend;
         this.seed = seed;
         this.index = index;
@@ -84,8 +94,67 @@ public final class CompileContext {
     /** True when compiled for training: gradients and workspaces exist. */
     public boolean training() { return training; }
 
-    /** How to ask the backend for this layer's plans: for training, or for inference only (no backward primitives). */
-    public PlanHints hints() { return PlanHints.of(training ? Propagation.TRAINING : Propagation.INFERENCE); }
+    /**
+     * How to ask the backend for this layer's plans: for training (plain tensors at every boundary), or for
+     * inference only (no backward primitives), with src in the layout the previous layer wrote and dst in
+     * the backend's choice unless the next consumer reads plain, and weights kept in the plan's layout
+     * (the layer then calls {@link #keepParameterIn}).
+     */
+    public PlanHints hints() {
+        if (training) return PlanHints.TRAINING;
+        return PlanHints.of(Propagation.INFERENCE).withSrc(inputLayout).withPlainDst(plainOutput).withKeptWeights(true);
+    }
+
+    /** The layout this layer's input arrives in: plain, or the previous layer's plan's (inference only). */
+    public Layout inputLayout() { return inputLayout; }
+
+    /** Whether this layer's output must be plain: training, the model's output, or a consumer that reads plain. */
+    public boolean plainOutput() { return plainOutput; }
+
+    /**
+     * This layer's output buffer (N, output...), in {@code planDst} (its plan's {@code dstLayout()}) where
+     * layouts travel, else plain; the next layer is told the layout.
+     */
+    public Tensor allocateOutput(Layout planDst) {
+        Layout layout = training || plainOutput ? Layout.PLAIN : planDst;
+        Tensor t = backend.allocate(batchedOutput(), DType.F32, layout);
+        owned.add(t);
+        bytes.add(Buffer.ACTIVATION, t.byteSize());
+        outputLayout = layout;
+        return t;
+    }
+
+    /**
+     * Moves parameter {@code i} into {@code layout} (a plan's weights layout) for the life of this compile:
+     * its values are converted once here (in place in the slab when the layout pads nothing, else into a
+     * tensor of its own), the {@link Parameter} the model reports (and checkpoints read and
+     * load) is the moved tensor, and the plan then reads it without a reorder per call. Inference only:
+     * training keeps parameters in the plain slab the optimizer updates. Returns the parameter.
+     */
+    public Parameter keepParameterIn(int i, Layout layout) {
+        Parameter p = parameters.get(i);
+        if (training || layout.isPlain()) return p;
+        Tensor moved;
+        if (layout.byteSize(p.shape(), DType.F32) == p.value().byteSize()) {
+            // no padding: convert in place in the slab, so the weights are not held twice (AlexNet's fc6: 151 MB)
+            float[] plain = p.value().toFloatArray();
+            moved = p.value().viewIn(layout);
+            moved.copyFrom(plain);   // the one conversion
+        } else {
+            moved = backend.allocate(p.shape(), DType.F32, layout);
+            owned.add(moved);
+            bytes.add(Buffer.WEIGHTS, moved.byteSize());
+            p.value().copyTo(moved);   // the one conversion
+        }
+        Parameter q = new Parameter(p.name(), moved, null, p.offset());
+        parameters.set(i, q);
+        return q;
+    }
+
+    /** For a layer that returns its input (a fused activation, inference dropout): the output keeps its layout. */
+    public void passThrough() { outputLayout = inputLayout; }
+
+    Layout outputLayout() { return outputLayout; }
 
     /** This layer's parameters in the order of its {@link Layer#parameterSlots}. */
     public Parameter parameter(int i) { return parameters.get(i); }
@@ -109,7 +178,7 @@ public final class CompileContext {
 
     /** A zeroed buffer for {@code purpose}, which the model frees on close and counts in {@link Sequential#memory()}. */
     public Tensor allocate(Buffer purpose, Shape shape, DType dtype) {
-        if (purpose != Buffer.ACTIVATION && !training) {
+        if ((purpose == Buffer.WORKSPACE || purpose == Buffer.BACKWARD) && !training) {
             throw new IllegalStateException("layer " + index + ": a " + purpose + " buffer " + shape + " in a model compiled for inference");
         }
         Tensor t = backend.allocate(shape, dtype);
@@ -124,9 +193,10 @@ public final class CompileContext {
     /** A training-only workspace of {@code bytes} U8 ({@link Buffer#WORKSPACE}). */
     public Tensor allocateWorkspace(long bytes) { return allocate(Buffer.WORKSPACE, Shape.of(Math.toIntExact(bytes)), DType.U8); }
 
-    /** Registers a plan (or anything closeable) for the model to close, in reverse order. */
+    /** Registers a plan (or anything closeable) for the model to close, in reverse order, and for its reports. */
     public <T extends AutoCloseable> T own(T resource) {
         owned.add(resource);
+        if (resource instanceof ReorderReport r) bytes.plans.add(new MemoryReport.LayerPlan(index, r));
         return resource;
     }
 

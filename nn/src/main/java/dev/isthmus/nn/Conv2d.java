@@ -99,9 +99,9 @@ public final class Conv2d extends AbstractLayer {
 
     @Override public void compile(CompileContext ctx) {
         plan = ctx.own(ctx.backend().conv2d(spec(ctx.batch(), ctx.input()).withActivation(ctx.fuseActivation()), ctx.hints()));
-        weight = ctx.parameter(0);
+        weight = ctx.keepParameterIn(0, plan.weightsLayout());   // inference: reordered once, here
         biasParam = bias ? ctx.parameter(1) : null;
-        dst = ctx.allocate(ctx.batchedOutput());
+        dst = ctx.allocateOutput(plan.dstLayout());
         diffSrc = ctx.training() ? ctx.allocateBackward(ctx.batchedInput()) : null;
         diffPre = ctx.training() && ctx.fuseActivation() != null ? ctx.allocateBackward(ctx.batchedOutput()) : null;
         gradients = ctx.gradients();

@@ -45,7 +45,10 @@ public final class Dropout extends AbstractLayer {
         index = ctx.index();
         steps = 0;
         masked = false;
-        if (!ctx.training() || p == 0f) return;
+        if (!ctx.training() || p == 0f) {
+            ctx.passThrough();   // the identity: returns its input, in its layout
+            return;
+        }
         long elements = ctx.batchedInput().elements();
         plan = ctx.own(ctx.backend().dropout(elements, p));
         dst = ctx.allocate(ctx.batchedOutput());

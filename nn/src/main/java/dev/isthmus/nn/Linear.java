@@ -61,10 +61,10 @@ public final class Linear extends AbstractLayer {
 
     @Override public void compile(CompileContext ctx) {
         plan = ctx.own(ctx.backend().linear(new LinearSpec(ctx.batch(), inFeatures, outFeatures, bias), ctx.hints()));
-        weight = ctx.parameter(0);
+        weight = ctx.keepParameterIn(0, plan.weightsLayout());   // inference after a blocked src: laid out once, here
         biasParam = bias ? ctx.parameter(1) : null;
         gradients = ctx.gradients();
-        dst = ctx.allocate(ctx.batchedOutput());
+        dst = ctx.allocateOutput(plan.dstLayout());
         diffSrc = ctx.training() ? ctx.allocateBackward(ctx.batchedInput()) : null;
     }
 

@@ -57,7 +57,7 @@ public final class LocalResponseNorm extends AbstractLayer {
 
     @Override public void compile(CompileContext ctx) {
         plan = ctx.own(ctx.backend().lrn(spec(ctx.batch(), ctx.input()), ctx.hints()));
-        dst = ctx.allocate(ctx.batchedOutput());
+        dst = ctx.allocateOutput(plan.dstLayout());
         if (ctx.training()) {
             diffSrc = ctx.allocateBackward(ctx.batchedInput());
             long ws = plan.workspaceBytes();

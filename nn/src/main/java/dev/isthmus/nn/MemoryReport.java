@@ -16,7 +16,7 @@ import java.util.Map;
  * @param activationBytes   the layers' forward outputs
  * @param workspaceBytes    what training forwards keep for their backward (pooling indices, masks)
  * @param backwardBytes     gradients with respect to inputs and pre-activation outputs (training only)
- * @param planBytes         held by the plans once
+ * @param planBytes         held by the plans once, and parameters kept in a plan's layout (inference)
  * @param planContextBytes  the plans' per-context scratchpads and reorder buffers, one context each
  * @param scratchpadBytes   the scratchpad part of {@code planContextBytes}
  */
@@ -53,9 +53,13 @@ public record MemoryReport(long parameterBytes, long gradientBytes, long activat
                 : String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
     }
 
-    /** What a compile adds up, per {@link CompileContext.Buffer}. */
+    /** A plan that reports its reorders, and the index of the layer that owns it. */
+    record LayerPlan(int layer, dev.isthmus.engine.ReorderReport plan) {}
+
+    /** What a compile adds up, per {@link CompileContext.Buffer}, and the plans that report reorders. */
     static final class Counter {
         private final Map<CompileContext.Buffer, Long> bytes = new EnumMap<>(CompileContext.Buffer.class);
+        final java.util.List<LayerPlan> plans = new java.util.ArrayList<>();
 
         void add(CompileContext.Buffer purpose, long n) { bytes.merge(purpose, n, Long::sum); }
 

@@ -31,7 +31,11 @@ public final class Parameters implements Iterable<Parameter> {
 
     public Backend backend() { return backend; }
 
-    /** The value slab, (P). */
+    /**
+     * The value slab, (P). In an inference compile a parameter that a plan keeps in its own layout (a
+     * convolution's weights on dnnl) lives in its own tensor, the one {@link #list()} names, and the slab's
+     * plain copy of it is not read: read and write parameters through the list.
+     */
     public Tensor values() { return values; }
 
     /** The gradient slab, (P); throws for an inference-only model. */

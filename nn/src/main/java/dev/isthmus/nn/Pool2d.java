@@ -45,7 +45,7 @@ abstract sealed class Pool2d extends AbstractLayer permits MaxPool2d, AvgPool2d 
 
     @Override public void compile(CompileContext ctx) {
         plan = ctx.own(ctx.backend().pool2d(spec(ctx.batch(), ctx.input()), ctx.hints()));
-        dst = ctx.allocate(ctx.batchedOutput());
+        dst = ctx.allocateOutput(plan.dstLayout());
         if (ctx.training()) {
             diffSrc = ctx.allocateBackward(ctx.batchedInput());
             long ws = plan.workspaceBytes();

@@ -3,7 +3,9 @@ package dev.isthmus.nn;
 import dev.isthmus.engine.Backend;
 import dev.isthmus.engine.DType;
 import dev.isthmus.engine.EltwiseKind;
+import dev.isthmus.engine.Layout;
 import dev.isthmus.engine.MemoryFootprint;
+import dev.isthmus.engine.ReorderReport;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 
@@ -40,6 +42,7 @@ public final class Sequential implements AutoCloseable {
     private Shape inputShape;          // per sample
     private Shape batchedInputShape;   // (N, input...)
     private final List<Shape> outputShapes = new ArrayList<>();
+    private final List<Layout> outputLayouts = new ArrayList<>();
     private boolean compiledForTraining;
     private boolean training;
     private Parameters parameters;
@@ -129,18 +132,92 @@ public final class Sequential implements AutoCloseable {
         this.buffers = new MemoryReport.Counter();
         List<List<Parameter>> perLayer = allocateParameters(input, new SplittableRandom(seed));
         this.fusedWithNext = fusionPlan();
+        boolean[] plainOutput = plainOutputs();
+        this.outputLayouts.clear();
         Shape in = input;
+        Layout inLayout = Layout.PLAIN;   // the caller's input is plain
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
             EltwiseKind fuse = fusedWithNext[i] ? ((Activation) layers.get(i + 1)).kind() : null;
             boolean absorbed = i > 0 && fusedWithNext[i - 1];
             var ctx = new CompileContext(backend, seed, i, batch, in, shapes.get(i), compiledForTraining,
-                    perLayer.get(i), gradients, owned, fuse, absorbed, buffers);
+                    perLayer.get(i), gradients, owned, fuse, absorbed, buffers, inLayout, plainOutput[i]);
             l.compile(ctx);
             in = shapes.get(i);
+            inLayout = ctx.outputLayout();
+            outputLayouts.add(inLayout);
         }
+        // layers may have moved parameters into their plans' layouts (inference): report those tensors
+        List<Parameter> all = new ArrayList<>();
+        for (List<Parameter> mine : perLayer) all.addAll(mine);
+        parameters = new Parameters(backend, parameters.values(), parameters.hasGrads() ? parameters.grads() : null, all, gradients);
         return this;
     }
+
+    /**
+     * Per layer, whether its output must be plain. Layouts travel only in an inference compile, from a
+     * layer to the next one that computes (skipping fused activations and inference dropout, which pass
+     * their input on) when that one's plan takes a backend's layout: a convolution, pooling, LRN or a
+     * linear layer. The model's output is plain, as is what a plain-only layer reads (a separate
+     * activation, Flatten's reshape).
+     */
+    private boolean[] plainOutputs() {
+        boolean[] plain = new boolean[layers.size()];
+        for (int i = 0; i < layers.size(); i++) {
+            int next = i + 1;
+            while (next < layers.size() && passesThrough(next)) next++;
+            plain[i] = compiledForTraining || next == layers.size() || !takesBackendLayouts(layers.get(next));
+        }
+        return plain;
+    }
+
+    private boolean passesThrough(int i) {
+        Layer l = layers.get(i);
+        return (l instanceof Activation && i > 0 && fusedWithNext[i - 1]) || (l instanceof Dropout && !compiledForTraining);
+    }
+
+    private static boolean takesBackendLayouts(Layer l) {
+        return l instanceof Conv2d || l instanceof Pool2d || l instanceof LocalResponseNorm || l instanceof Linear;
+    }
+
+    /**
+     * Reorders one forward runs in the compiled propagation (an inference compile's forward; a training
+     * compile's training forward), as the plans report them ({@link ReorderReport}): what the backend's
+     * reorder counter should show per forward.
+     */
+    public int reordersPerForward() {
+        requireCompiled();
+        int n = 0;
+        for (MemoryReport.LayerPlan p : buffers.plans) n += p.plan().reordersPerForward();
+        return n;
+    }
+
+    /** Reorders one training step (forward and backward; the first layer computes no input gradient) runs. */
+    public int reordersPerStep() {
+        requireCompiled();
+        if (!compiledForTraining) throw new IllegalStateException("the model was compiled for inference: it has no training step");
+        int n = reordersPerForward();
+        for (MemoryReport.LayerPlan p : buffers.plans) n += p.plan().reordersPerBackward(p.layer() > 0);
+        return n;
+    }
+
+    /**
+     * Per layer with a plan that reports them: its name, output layout and the layouts its primitives chose,
+     * with every remaining reorder marked {@code x->y}.
+     */
+    public String layouts() {
+        requireCompiled();
+        StringBuilder s = new StringBuilder();
+        for (MemoryReport.LayerPlan p : buffers.plans) {
+            Layer l = layers.get(p.layer());
+            s.append(l.name()).append(" (").append(l).append(") -> ").append(outputLayouts.get(p.layer()).name()).append('\n');
+            for (String line : p.plan().layouts().split("\n")) s.append("    ").append(line).append('\n');
+        }
+        return s.toString();
+    }
+
+    /** The layout each layer's output is in, as compiled: plain, or a backend's (inference compiles on dnnl). */
+    public List<Layout> outputLayouts() { return Collections.unmodifiableList(outputLayouts); }
 
     private List<List<Parameter>> allocateParameters(Shape input, SplittableRandom random) {
         List<List<Layer.ParameterSlot>> slots = new ArrayList<>();
@@ -282,6 +359,7 @@ public final class Sequential implements AutoCloseable {
                 scratchpadBytes += f.scratchpadBytes();
             }
         }
+        planBytes += buffers.get(CompileContext.Buffer.WEIGHTS);   // parameters kept in a plan's layout
         return new MemoryReport(parameterBytes, gradientBytes, buffers.get(CompileContext.Buffer.ACTIVATION),
                 buffers.get(CompileContext.Buffer.WORKSPACE), buffers.get(CompileContext.Buffer.BACKWARD),
                 planBytes, planContextBytes, scratchpadBytes);

@@ -83,11 +83,17 @@ class LeNetTrainingTest {
                 try (var evaluator = new Trainer(b, null, Progress.silent())) {
                     Metrics mb = evaluator.evaluate(mnist.test(), some);
                     for (int i = 0; i < some.length; i++) assertEquals(ma.prediction(i), mb.prediction(i), "sample " + i);
-                    assertEquals(ma.loss(), mb.loss(), 0.0);
+                    // the inference compile runs oneDNN's forward_inference on blocked layouts, the training one
+                    // its training forward on plain tensors: the same sums in another order
+                    assertEquals(ma.loss(), mb.loss(), 1e-6 * ma.loss());
                 }
-                logitsA = a.parameters().values().toFloatArray();
-                logitsB = b.parameters().values().toFloatArray();
-                assertArrayEquals(logitsA, logitsB);
+                // parameter by parameter: an inference compile keeps convolution weights in oneDNN's layout,
+                // outside the plain slab, and they convert to plain when read
+                for (Parameter p : a.parameters()) {
+                    logitsA = p.value().toFloatArray();
+                    logitsB = b.parameters().get(p.name()).value().toFloatArray();
+                    assertArrayEquals(logitsA, logitsB, p.name());
+                }
             }
         }
     }

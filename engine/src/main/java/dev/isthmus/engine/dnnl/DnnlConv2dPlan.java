@@ -124,7 +124,8 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
                     : own(forwardPd(srcAny, weightsAny, biasMd, dstAny, strides, dilates, padL, padR, forwardAttr));
             forward = call("forward", fwd);
             fSrc = forward.input(DNNL_ARG_SRC(), srcUser);
-            fWeights = forward.input(DNNL_ARG_WEIGHTS(), weightsPlain);
+            // kept weights: the caller holds them in the primitive's layout, so no reorder and no buffer per context
+            fWeights = forward.input(DNNL_ARG_WEIGHTS(), !training && hints.keepWeights() ? own(fwd.argMd(DNNL_ARG_WEIGHTS())) : weightsPlain);
             fDst = forward.output(DNNL_ARG_DST(), training || hints.plainDst() ? dstPlain : own(fwd.argMd(DNNL_ARG_DST())));
             fBias = bias == null ? -1 : forward.input(DNNL_ARG_BIAS(), bias);
             if (!training) {
@@ -303,6 +304,8 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
     @Override public Layout dstLayout() { return forward.layout(fDst); }
 
     @Override public Layout srcLayout() { return forward.layout(fSrc); }
+
+    @Override public Layout weightsLayout() { return forward.layout(fWeights); }
 
     @Override public String toString() { return "dnnl " + op; }
 }

@@ -143,9 +143,21 @@ public final class DnnlLayout implements Layout {
         }
     }
 
+    /**
+     * The tensor's shape must be the layout's dims or another view of the same row-major order, so that
+     * row-major indices agree: grouped weights (G, OC/G, IC/G, KH, KW) declared (OC, IC/G, KH, KW), and
+     * linear weights (OC, C, H, W) declared (OC, IC).
+     */
     private void requireShape(Shape shape) {
-        if (shape.rank() != dims.length) throw mismatch(shape);
-        for (int i = 0; i < dims.length; i++) if (shape.dim(i) != dims[i]) throw mismatch(shape);
+        if (shape.rank() == dims.length) {
+            for (int i = 0; i < dims.length; i++) if (shape.dim(i) != dims[i]) throw mismatch(shape);
+            return;
+        }
+        long elements = 1;
+        for (long d : dims) elements *= d;
+        boolean grouped = shape.rank() + 1 == dims.length && dims[0] * dims[1] == shape.dim(0);
+        boolean flattened = shape.rank() == 2 && dims.length > 2 && shape.dim(0) == dims[0];
+        if (elements != shape.elements() || !(grouped || flattened)) throw mismatch(shape);
     }
 
     private IllegalArgumentException mismatch(Shape shape) {

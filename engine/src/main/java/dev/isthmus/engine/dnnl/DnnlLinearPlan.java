@@ -66,13 +66,23 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
             MemorySegment biasMd = bias == null ? MemorySegment.NULL : bias.handle();
             MemorySegment engine = engine().handle(), attr = attr().handle();
 
-            Dnnl.PrimitiveDesc fwd = own(Dnnl.PrimitiveDesc.create("dnnl_inner_product_forward_primitive_desc_create", op,
+            // With weights kept in the primitive's layout (inference), the inner product can take the blocked src
+            // as it comes, its weights laid out to match once: no reorder per call at all.
+            Dnnl.PrimitiveDesc travelling = null;
+            if (!training && blockedDims != null && hints.keepWeights()) {
+                Dnnl.MemoryDesc weightsAny = own(Dnnl.MemoryDesc.of(
+                        new long[] {spec.outFeatures(), blockedDims[1], blockedDims[2], blockedDims[3]}, dnnl_f32(), dnnl_format_tag_any()));
+                travelling = optimized(() -> Dnnl.PrimitiveDesc.create("dnnl_inner_product_forward_primitive_desc_create", op,
+                        s -> dnnl_inner_product_forward_primitive_desc_create(s, engine, dnnl_forward_inference(),
+                                srcUser.handle(), weightsAny.handle(), biasMd, dst.handle(), attr)));
+            }
+            Dnnl.PrimitiveDesc fwd = travelling != null ? travelling : own(Dnnl.PrimitiveDesc.create("dnnl_inner_product_forward_primitive_desc_create", op,
                     s -> dnnl_inner_product_forward_primitive_desc_create(s, engine,
                             training ? dnnl_forward_training() : dnnl_forward_inference(),
                             src.handle(), weights.handle(), biasMd, dst.handle(), attr)));
             forward = call("forward", fwd);
             fSrc = forward.input(DNNL_ARG_SRC(), srcUser);
-            fWeights = forward.input(DNNL_ARG_WEIGHTS(), weights);
+            fWeights = forward.input(DNNL_ARG_WEIGHTS(), travelling != null ? own(fwd.argMd(DNNL_ARG_WEIGHTS())) : weights);
             fDst = forward.output(DNNL_ARG_DST(), dst);
             fBias = bias == null ? -1 : forward.input(DNNL_ARG_BIAS(), bias);
             if (!training) {
@@ -177,6 +187,8 @@ public final class DnnlLinearPlan extends DnnlOpPlan implements LinearPlan {
     @Override public Layout dstLayout() { return forward.layout(fDst); }
 
     @Override public Layout srcLayout() { return forward.layout(fSrc); }
+
+    @Override public Layout weightsLayout() { return forward.layout(fWeights); }
 
     @Override public String toString() { return "dnnl " + op; }
 }

@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.LongAdder;
  * calls it has seen: acquiring is a scan with compare-and-set, releasing a volatile write, and
  * neither allocates. Short-lived or virtual threads leave nothing behind.
  */
-abstract class DnnlOpPlan implements AutoCloseable, dev.isthmus.engine.MemoryFootprint {
+abstract class DnnlOpPlan implements AutoCloseable, dev.isthmus.engine.MemoryFootprint, dev.isthmus.engine.ReorderReport {
     /** Alignment of every buffer handed to oneDNN: a cache line, one AVX-512 register. */
     static final long ALIGNMENT = 64;
 
@@ -109,6 +109,21 @@ abstract class DnnlOpPlan implements AutoCloseable, dev.isthmus.engine.MemoryFoo
         for (DnnlCall c : calls) scratchpad = Math.max(scratchpad, c.scratchpadBytes());
         return Math.max(1, scratchpad);
     }
+
+    /** The first call is the forward of the plan's propagation (training forward, or the only one of an inference plan). */
+    @Override public int reordersPerForward() { return calls.isEmpty() ? 0 : calls.getFirst().reorderCount(); }
+
+    /** The calls named backward*: what a training step runs after the forward; backward-weights only without an input gradient. */
+    @Override public int reordersPerBackward(boolean inputGradient) {
+        int n = 0;
+        for (DnnlCall c : calls) {
+            if (c.name().equals("backward-weights") || (inputGradient && c.name().startsWith("backward"))) n += c.reorderCount();
+        }
+        return n;
+    }
+
+    /** The implementations and layouts oneDNN chose; plans list theirs one line per primitive. */
+    @Override public String layouts() { return name; }
 
     /** The calls, in order of creation (for tests and reports). */
     final List<DnnlCall> calls() { return List.copyOf(calls); }
