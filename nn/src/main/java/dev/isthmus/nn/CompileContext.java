@@ -137,9 +137,12 @@ public final class CompileContext {
         Tensor moved;
         if (layout.byteSize(p.shape(), DType.F32) == p.value().byteSize()) {
             // no padding: convert in place in the slab, so the weights are not held twice (AlexNet's fc6: 151 MB)
-            float[] plain = p.value().toFloatArray();
-            moved = p.value().viewIn(layout);
-            moved.copyFrom(plain);   // the one conversion
+            // through a native copy (freed at once), not a heap array: fc6's would be 151 MB of garbage
+            try (Tensor plain = Tensor.allocate(p.shape(), DType.F32)) {
+                p.value().copyTo(plain);
+                moved = p.value().viewIn(layout);
+                moved.copyFromHost(plain.segment());   // the one conversion
+            }
         } else {
             moved = backend.allocate(p.shape(), DType.F32, layout);
             owned.add(moved);

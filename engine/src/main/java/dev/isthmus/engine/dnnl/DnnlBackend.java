@@ -43,8 +43,10 @@ import java.util.concurrent.atomic.LongAdder;
  * {@link DnnlLinearPlan}, {@link DnnlLrnPlan}); element-wise activations, dropout, softmax with
  * cross-entropy, optimizer updates, axpy and fill are the Vector API kernels of the {@code cpu}
  * package, split over a {@link ThreadTeam} (as many threads as OpenMP's) for tensors of at least
- * {@link ThreadTeam#MIN_PARALLEL} elements. Tensors are host memory in plain layout; oneDNN threads
- * with its OpenMP pool.
+ * {@link ThreadTeam#MIN_PARALLEL} elements. Tensors are host memory, plain or in a layout a plan
+ * reported ({@link DnnlLayout}, interned here: {@link #allocate(Shape, DType, Layout)}); oneDNN threads
+ * with its OpenMP pool. Plans created for inference ({@link PlanHints}) hold the forward only and let
+ * layouts travel from plan to plan.
  *
  * <p>One CPU engine per backend. oneDNN streams are not thread-safe, so each thread that
  * executes a plan gets its own stream, created on first use and closed with the backend.

@@ -20,11 +20,14 @@ import java.util.List;
 /**
  * One oneDNN primitive of a plan and how its arguments bind, built once per plan.
  *
- * <p>Each argument is a user tensor in plain row-major layout ({@link #input}, {@link #output}),
- * or an opaque buffer passed as it is ({@link #opaque}: max pooling's workspace). Where the
- * layout the primitive chose ({@code query_md} of the argument) equals the plain one, the user's
- * memory goes straight in; where it differs, a reorder primitive converts into (inputs) or out of
- * (outputs) a buffer in the primitive's layout. Reorders and the primitive share one attribute in
+ * <p>Each argument is a user tensor in a boundary layout ({@link #input}, {@link #output}: plain
+ * row-major, or the layout the previous plan wrote when layouts travel), or an opaque buffer passed
+ * as it is ({@link #opaque}: max pooling's workspace). Where the layout the primitive chose
+ * ({@code query_md} of the argument) equals the boundary one, the user's memory goes straight in;
+ * where it differs, a reorder primitive converts into (inputs) or out of (outputs) a buffer in the
+ * primitive's layout, unless a call's tensor is already in the primitive's layout
+ * ({@link Bound#set(int, Tensor, String)} then skips that reorder). A tensor in any other layout is
+ * an exception naming both. Reorders and the primitive share one attribute in
  * user scratchpad mode.
  *
  * <p>{@link Bound} is the per-context instance: the {@code dnnl_memory} objects (created over

@@ -23,7 +23,9 @@ import java.util.List;
  * forward (training), backward-data and backward-weights, the backward ones hinted by the
  * forward one, all created once from descriptors with {@code dnnl_format_tag_any} so oneDNN
  * picks its fastest layouts (blocked {@code nChw16c}-like activations, {@code Ohwi16o}-like
- * weights). User tensors stay plain:
+ * weights). A training plan's user tensors stay plain; an inference plan ({@link PlanHints}) is one
+ * {@code forward_inference} primitive whose src comes in the previous plan's layout, whose dst may stay
+ * in the primitive's, and whose weights the caller may keep in the primitive's ({@link #weightsLayout()}):
  *
  * <pre>
  *   src, diffSrc            (N, IC, IH, IW)          abcd (nchw)

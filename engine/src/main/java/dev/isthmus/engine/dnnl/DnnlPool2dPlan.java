@@ -18,8 +18,9 @@ import java.lang.foreign.MemorySegment;
  * 2-D pooling as oneDNN primitives (https://uxlfoundation.github.io/oneDNN/dev_guide_pooling.html):
  * a training forward (max pooling writes its workspace, whose size and format oneDNN decides),
  * an inference forward without workspace, and a backward hinted by the training forward.
- * Pooling is memory-bound, so the primitives work on the plain NCHW tensors directly: no
- * reorders. oneDNN's pooling takes left and right padding and dilation 0 (none).
+ * Pooling is memory-bound, so a training plan's primitives work on the plain NCHW tensors
+ * directly: no reorders. An inference plan ({@link PlanHints}) has the inference primitive only and
+ * works in the layout its src arrives in (a convolution's nhwc), writing dst in the same. oneDNN's pooling takes left and right padding and dilation 0 (none).
  *
  * <pre>
  *   src, diffSrc   (N, C, IH, IW)   abcd
