@@ -42,7 +42,7 @@ public record MemoryReport(long parameterBytes, long gradientBytes, long activat
         return String.format(Locale.ROOT, "native memory: compiled model %s (parameters %s, plans %s)%n"
                         + "  per execution context %s (activations %s, plan scratchpads %s and reorder buffers %s,"
                         + " gradients %s, workspaces %s, backward buffers %s)%n"
-                        + "  total %s, %.2fx the floor of weights + activations + scratchpads (%s)",
+                        + "  total %s" + (trainingOnlyBytes() == 0 ? ", %.2fx the floor of weights + activations + scratchpads (%s)" : ""),
                 mib(modelBytes()), mib(parameterBytes), mib(planBytes), mib(contextBytes()), mib(activationBytes),
                 mib(scratchpadBytes), mib(planContextBytes - scratchpadBytes), mib(gradientBytes), mib(workspaceBytes),
                 mib(backwardBytes), mib(totalBytes()), (double) totalBytes() / inferenceFloorBytes(), mib(inferenceFloorBytes()));
