@@ -691,6 +691,15 @@ public final class ImageFolder implements AutoCloseable {
      * while the loader runs.
      */
     public BatchLoader loader(int[] indices, int batchSize, long seed, Transform t, boolean shuffle, boolean dropLast) {
+        return loader(indices, batchSize, seed, t, shuffle, dropLast, 1);
+    }
+
+    /**
+     * {@link #loader(int[], int, long, Transform, boolean, boolean)} on {@code threads} loader threads, which also
+     * decode the images not yet in memory; the batches are the same for any thread count.
+     */
+    public BatchLoader loader(int[] indices, int batchSize, long seed, Transform t, boolean shuffle, boolean dropLast,
+            int threads) {
         checkOpen();
         Objects.requireNonNull(t, "transform");
         if (t.crop() > size) {
@@ -729,7 +738,7 @@ public final class ImageFolder implements AutoCloseable {
             public void render(int index, MemorySegment dst, Random random) {
                 ImageFolder.this.render(index, t, random, dst);
             }
-        }, indices, batchSize, seed, shuffle, dropLast);
+        }, indices, batchSize, seed, shuffle, dropLast, threads);
     }
 
     private void checkOpen() {
