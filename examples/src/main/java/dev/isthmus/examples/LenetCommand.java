@@ -68,6 +68,7 @@ final class LenetCommand implements Command {
             .flag("resume", "FILE", null, "continue training from a checkpoint written by an earlier run").onlyFor("train")
             .flag("limit", "N", null, "train on the first N training digits only (quick checks)").onlyFor("train")
             .bool("distort", "augment the training digits with random affine and elastic distortions (Simard et al. 2003)").onlyFor("train")
+            .flag("loader-threads", "N", null, "threads preparing the batches (default: the cores the step leaves free, at least 1)").onlyFor("train")
             .flag("checkpoint", "FILE", null, "the model to evaluate or show").onlyFor("eval", "show")
             .flag("digits", "LIST", null, "show the first test digit of each class listed, e.g. 3,8 (default 0,...,9)").onlyFor("show")
             .flag("indices", "LIST", null, "show these test digits by index, e.g. 0,17").onlyFor("show")
@@ -113,6 +114,9 @@ final class LenetCommand implements Command {
                 : Path.of("runs", "lenet-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Path resume = args.has("resume") ? args.existingFile("resume") : null;
         Path dataDir = args.has("data") ? args.existingFolder("data") : null;
+        // The host backends run the step on every core.
+        int loaderThreads = args.has("loader-threads") ? args.intInRange("loader-threads", 1, BatchLoader.MAX_THREADS)
+                : BatchLoader.defaultThreads(Runtime.getRuntime().availableProcessors());
 
         long t0 = System.nanoTime();
         try (Mnist mnist = Mnist.load(MnistLocator.standard().locate(dataDir));
@@ -143,6 +147,7 @@ final class LenetCommand implements Command {
             config.put("train_digits", split.train().length);
             Distortions distortions = args.bool("distort") ? Distortions.mnist() : null;
             config.put("augmentation", distortions == null ? "none" : distortions.describe());
+            config.put("loader_threads", loaderThreads);
             if (resume != null) config.put("resumed_from", resume.toString());
             RunReport report = new RunReport(outDir, config);
             out.printf(Locale.ROOT, "LeNet-5 (%s, %,d parameters) on %s; %d training, %d validation, %d test digits%n",
@@ -153,7 +158,7 @@ final class LenetCommand implements Command {
 
             try (Optimizer optimizer = optimizer(optName, model, lr, momentum, weightDecay);
                  Trainer trainer = new Trainer(model, optimizer, Progress.onStderr());
-                 BatchLoader loader = new BatchLoader(train, split.train(), batch, seed, true, true, distortions)) {
+                 BatchLoader loader = new BatchLoader(train, split.train(), batch, seed, true, true, distortions, loaderThreads)) {
                 int start = 0;
                 if (resume != null) {
                     Map<String, String> meta = Checkpoint.load(resume, model, optimizer);
@@ -166,8 +171,8 @@ final class LenetCommand implements Command {
                 var options = new Trainer.Options(epochs, patience, LrSchedule.stepDecay(lrStep, lrDecay), true);
                 try {
                     trainer.fit(loader, train, split.validation(), mnist.test(), options, start, stats -> {
-                        report.add(stats);
-                        out.println(RunReport.epochLine(stats, epochs));
+                        report.add(stats, loader.lastEpoch());
+                        out.println(RunReport.epochLine(stats, epochs) + RunReport.dataWait(loader.lastEpoch(), stats.seconds()));
                         Checkpoint.save(checkpoint, model, optimizer, Map.of(
                                 "epoch", Integer.toString(stats.epoch()), "variant", args.string("variant"),
                                 "model", "LeNet-5"));
@@ -178,6 +183,7 @@ final class LenetCommand implements Command {
                     throw new IllegalStateException(e.getMessage() + (Files.exists(checkpoint)
                             ? "; the last good checkpoint is " + checkpoint : ""), e);
                 }
+                out.println(report.loaderSummary());
                 if (trainer.restoreBest()) {
                     out.println("restored the weights of the best validation epoch");
                     Checkpoint.save(checkpoint, model, optimizer, Map.of("variant", args.string("variant"), "model", "LeNet-5",

@@ -264,6 +264,28 @@ class LoaderThreadsTest {
         assertTrue(text.contains("broken.png did not decode"), text);
     }
 
+    @Test
+    void shapesWritesAJpegFolderOfTheSamePictures() throws IOException {
+        Path jpeg = tmp.resolve("jpeg"), png = tmp.resolve("png");
+        Shapes.write(jpeg, 2, 4, 48, 6, Shapes.Difficulty.EASY, Shapes.Format.JPEG);
+        Shapes.write(png, 2, 4, 48, 6, Shapes.Difficulty.EASY, Shapes.Format.PNG);
+        try (var files = Files.walk(jpeg)) {
+            assertEquals(8, files.filter(Files::isRegularFile).filter(p -> p.toString().endsWith(".jpg")).count());
+        }
+        try (ImageFolder j = ImageFolder.open(jpeg, 48, 2, Long.MAX_VALUE); ImageFolder p = ImageFolder.load(png, 48, 2)) {
+            assertEquals(8, j.count());
+            for (int i = 0; i < 8; i++) {
+                MemorySegment a = j.pixels(i), b = p.pixels(i);
+                double diff = 0;
+                for (long k = 0; k < a.byteSize(); k++) {
+                    diff += Math.abs((a.get(ValueLayout.JAVA_BYTE, k) & 0xff) - (b.get(ValueLayout.JAVA_BYTE, k) & 0xff));
+                }
+                assertTrue(diff / a.byteSize() < 8, "image " + i + ": JPEG and PNG differ by " + diff / a.byteSize() + " on average");
+            }
+            assertEquals(0, j.failedDecodes());
+        }
+    }
+
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);
