@@ -180,8 +180,8 @@ public final class BatchLoader implements AutoCloseable {
 
     /**
      * What a loader batches when it is not an {@link ImageDataset}: samples
-     * rendered one at a time on the background thread ({@link ImageFolder}'s
-     * crops).
+     * rendered one at a time on the loader threads, several at once
+     * ({@link ImageFolder}'s crops).
      */
     interface Source {
         String name();

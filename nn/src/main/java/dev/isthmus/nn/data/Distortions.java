@@ -29,8 +29,9 @@ import java.util.Random;
  * <p>Random draws come from the given {@link Random} alone, in a fixed order,
  * so a seed gives one output. Scratch buffers are kept per thread (a
  * {@link ThreadLocal}, sized for the last image shape seen), so an instance
- * may be shared; on the loader's background thread nothing is allocated per
- * image once the first image has been seen.
+ * may be shared by a loader's threads; nothing is allocated per image once a
+ * thread has seen the first image. The blur and the warp are Vector API
+ * kernels with scalar twins ({@link DistortionKernels}).
  */
 public final class Distortions implements Augmenter {
 

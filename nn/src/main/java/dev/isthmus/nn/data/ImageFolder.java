@@ -821,9 +821,9 @@ public final class ImageFolder implements AutoCloseable {
     /**
      * A {@link BatchLoader} of samples under {@code t}: batches of images
      * (B*V, 3, crop, crop) float32 and labels (B), rendered on the loader's
-     * background thread; each sample's random draws are seeded by (seed,
-     * epoch, position), so a run is reproducible. This folder must stay open
-     * while the loader runs.
+     * thread; each sample's random draws are seeded by (seed, epoch, image
+     * index), so a run is reproducible. This folder must stay open while the
+     * loader runs.
      */
     public BatchLoader loader(int[] indices, int batchSize, long seed, Transform t, boolean shuffle, boolean dropLast) {
         return loader(indices, batchSize, seed, t, shuffle, dropLast, 1);
