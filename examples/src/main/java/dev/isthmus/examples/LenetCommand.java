@@ -118,6 +118,11 @@ final class LenetCommand implements Command {
         int loaderThreads = args.has("loader-threads") ? args.intInRange("loader-threads", 1, BatchLoader.MAX_THREADS)
                 : BatchLoader.defaultThreads(Runtime.getRuntime().availableProcessors());
 
+        Distortions distortions = args.bool("distort") ? Distortions.mnist() : null;
+        if (distortions != null) { // compiles the kernels on a spare core while MNIST loads and the model compiles
+            Thread.ofPlatform().daemon().name("isthmus-distort-warm-up")
+                    .start(() -> distortions.warmUp(1, Mnist.SIZE, Mnist.SIZE, 3000));
+        }
         long t0 = System.nanoTime();
         try (Mnist mnist = Mnist.load(MnistLocator.standard().locate(dataDir));
              Backend backend = Backends.create(kind);
@@ -145,7 +150,6 @@ final class LenetCommand implements Command {
             config.put("patience", patience);
             config.put("seed", seed);
             config.put("train_digits", split.train().length);
-            Distortions distortions = args.bool("distort") ? Distortions.mnist() : null;
             config.put("augmentation", distortions == null ? "none" : distortions.describe());
             config.put("loader_threads", loaderThreads);
             if (resume != null) config.put("resumed_from", resume.toString());

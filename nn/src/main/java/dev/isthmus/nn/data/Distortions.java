@@ -215,6 +215,21 @@ public final class Distortions implements Augmenter {
         }
     }
 
+    /**
+     * Distorts {@code images} blank (C, H, W) images on the calling thread and
+     * throws the results away: the JIT compiles the Vector API kernels, which
+     * run a hundred times slower before, so a loader's first epoch need not
+     * wait for that. Meant for a spare thread while the data set loads.
+     */
+    public void warmUp(int channels, int height, int width, int images) {
+        MemorySegment image = MemorySegment.ofArray(new float[channels * height * width]);
+        Random random = new Random(0);
+        for (int i = 0; i < images; i++) {
+            random.setSeed(i);
+            augment(image, channels, height, width, random);
+        }
+    }
+
     /** Distorts a copy of one (H, W) image with this instance's settings. */
     public float[] apply(float[] image, int height, int width, Random random) {
         checkImage(image, height, width);
