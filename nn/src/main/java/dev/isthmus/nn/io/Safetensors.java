@@ -336,7 +336,7 @@ public final class Safetensors implements AutoCloseable {
 
         Path absolute = file.toAbsolutePath();
         Path dir = absolute.getParent();
-        Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
+        Path tmp = TempFiles.createBeside(absolute);   // follows the umask, unlike createTempFile
         boolean moved = false;
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
