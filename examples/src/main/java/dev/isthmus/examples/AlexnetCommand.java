@@ -78,7 +78,7 @@ final class AlexnetCommand implements Command {
             .flag("data", "DIR", null, "image folder, one subfolder per class (train: unless --synthetic)")
             .flag("val", "DIR", null, "validation image folder with the same classes (default: hold out --val-fraction of --data)").onlyFor("train")
             .flag("val-fraction", "X", "0.1", "fraction of each class held out for validation when --val is not given").onlyFor("train")
-            .bool("synthetic", "train on a generated easy 10-class Shapes folder (in a temporary folder, deleted afterwards)").onlyFor("train")
+            .bool("synthetic", "train on a generated easy 10-class Shapes folder (in a hidden folder of --out, deleted afterwards)").onlyFor("train")
             .flag("per-class", "N", Integer.toString(SYNTHETIC_PER_CLASS), "images per class of --synthetic (a tenth held out for validation)").onlyFor("train")
             .flag("variant", "NAME", "paper", "paper (227x227, LRN, two-group convolutions, N(0, 0.01) init) or modern (torchvision's)").onlyFor("train")
             .flag("epochs", "N", "10", "epochs to train (" + SYNTHETIC_EPOCHS + " with --synthetic)").onlyFor("train")
@@ -100,6 +100,7 @@ final class AlexnetCommand implements Command {
             .flag("seed", "N", "1", "seed of initialisation, dropout, shuffling, crops and the validation split").onlyFor("train")
             .flag("out", "DIR", null, "output folder (train: default runs/alexnet-<timestamp>; similar: the checkpoint's folder)").onlyFor("train", "similar")
             .flag("resume", "FILE", null, "continue training from a checkpoint written by an earlier run").onlyFor("train")
+            .bool("overwrite", "replace the earlier run in --out (refused without it)").onlyFor("train")
             .bool("ten-crop", "also evaluate with the paper's ten crops (corners, centre, mirrored), averaging the softmax").onlyFor("train", "eval")
             .bool("summary", "print the per-layer table (1000 classes) of --variant and exit").onlyFor("train")
             .flag("checkpoint", "FILE", null, "the model to use").onlyFor("eval", "similar")
@@ -182,12 +183,13 @@ final class AlexnetCommand implements Command {
         Path outDir = args.has("out") ? args.path("out")
                 : Path.of("runs", "alexnet-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
 
+        RunFolder.prepare(outDir, args.bool("overwrite"), resume, out);
         long t0 = System.nanoTime();
         Path generated = null;
         Thread cleanup = null;   // deletes the generated folder when the run is interrupted (Ctrl-C)
         try {
             if (synthetic) {
-                generated = Files.createTempDirectory("isthmus-shapes-");
+                generated = RunFolder.scratchFolder(outDir, "shapes");   // under the run: a kill -9 leaves it where the next start removes it
                 Path folder = generated;
                 cleanup = new Thread(() -> deleteTree(folder), "isthmus-cleanup");
                 Runtime.getRuntime().addShutdownHook(cleanup);
@@ -273,6 +275,7 @@ final class AlexnetCommand implements Command {
                         start = Integer.parseInt(saved.getOrDefault("epoch", "0"));
                         if (saved.containsKey(Checkpoint.LR)) sgd.setLr(Float.parseFloat(saved.get(Checkpoint.LR)));
                         out.printf("resumed from %s after epoch %d (lr %s)%n", resume, start, sgd.lr());
+                        RunFolder.history(resume, start).forEach(report::add);   // metrics.json and curves.png keep them
                         if (start >= epochs) throw new Args.UsageError("--resume: the checkpoint is already at epoch " + start + " of --epochs " + epochs);
                     }
                     Path checkpoint = report.file("model.safetensors");

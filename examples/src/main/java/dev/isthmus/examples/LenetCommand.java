@@ -66,6 +66,7 @@ final class LenetCommand implements Command {
             .flag("data", "DIR", null, "folder with the MNIST IDX files (else $ISTHMUS_DATA, the cache, or npm)")
             .flag("out", "DIR", null, "output folder (default runs/lenet-<timestamp>; for show <checkpoint folder>/show)").onlyFor("train", "show")
             .flag("resume", "FILE", null, "continue training from a checkpoint written by an earlier run").onlyFor("train")
+            .bool("overwrite", "replace the earlier run in --out (refused without it)").onlyFor("train")
             .flag("limit", "N", null, "train on the first N training digits only (quick checks)").onlyFor("train")
             .bool("distort", "augment the training digits with random affine and elastic distortions (Simard et al. 2003)").onlyFor("train")
             .flag("checkpoint", "FILE", null, "the model to evaluate or show").onlyFor("eval", "show")
@@ -144,6 +145,7 @@ final class LenetCommand implements Command {
             Distortions distortions = args.bool("distort") ? Distortions.mnist() : null;
             config.put("augmentation", distortions == null ? "none" : distortions.describe());
             if (resume != null) config.put("resumed_from", resume.toString());
+            RunFolder.prepare(outDir, args.bool("overwrite"), resume, out);
             RunReport report = new RunReport(outDir, config);
             out.printf(Locale.ROOT, "LeNet-5 (%s, %,d parameters) on %s; %d training, %d validation, %d test digits%n",
                     args.string("variant"), model.parameters().count(), backend.describe(),
@@ -160,6 +162,7 @@ final class LenetCommand implements Command {
                     start = Integer.parseInt(meta.getOrDefault("epoch", "0"));
                     if (meta.containsKey(Checkpoint.LR)) optimizer.setLr(Float.parseFloat(meta.get(Checkpoint.LR)));
                     out.printf("resumed from %s after epoch %d (lr %s)%n", resume, start, optimizer.lr());
+                    RunFolder.history(resume, start).forEach(report::add);   // metrics.json and curves.png keep them
                     if (start >= epochs) throw new Args.UsageError("--resume: the checkpoint is already at epoch " + start + " of --epochs " + epochs);
                 }
                 Path checkpoint = report.file("model.safetensors");

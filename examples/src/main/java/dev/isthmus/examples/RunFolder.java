@@ -56,15 +56,34 @@ final class RunFolder {
         return parent != null && Files.isSameFile(parent, dir);
     }
 
-    /** Deletes {@code .<name>.<n>.tmp} files an interrupted save left; says which. */
+    /**
+     * A new hidden folder {@code .<what>-<n>.scratch} inside the run's folder for temporary data (a
+     * generated data set): deleted by the run on exit, and by the next start in the folder if a
+     * {@code kill -9} prevented that.
+     */
+    static Path scratchFolder(Path dir, String what) throws IOException {
+        return Files.createTempDirectory(dir, "." + what + "-");   // 0700: scratch, nobody else's business
+    }
+
+    private static boolean isScratch(String name) {
+        return name.startsWith(".") && name.matches("\\.[a-z]+-[0-9]+");
+    }
+
+    /** Deletes the {@code .<name>.<n>.tmp} files of an interrupted save and scratch folders a killed run left; says which. */
     static int removeLeftovers(Path dir, PrintStream out) throws IOException {
         int removed = 0;
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path f : files) {
-                if (!TempFiles.isLeftover(f.getFileName().toString()) || !Files.isRegularFile(f)) continue;
-                Files.deleteIfExists(f);
-                out.println("removed " + Terminal.escape(f.toString()) + ", left by an interrupted save");
-                removed++;
+                String name = f.getFileName().toString();
+                if (TempFiles.isLeftover(name) && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    Files.deleteIfExists(f);
+                    out.println("removed " + Terminal.escape(f.toString()) + ", left by an interrupted save");
+                    removed++;
+                } else if (isScratch(name) && Files.isDirectory(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    AlexnetCommand.deleteTree(f);
+                    out.println("removed " + Terminal.escape(f.toString()) + ", the temporary data of an interrupted run");
+                    removed++;
+                }
             }
         }
         return removed;
