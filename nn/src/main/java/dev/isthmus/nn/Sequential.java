@@ -119,6 +119,7 @@ public final class Sequential implements AutoCloseable {
         if (batch <= 0) throw new IllegalArgumentException("batch must be > 0, got " + batch);
         close();
         List<Shape> shapes = inferShapes(input);
+        MemoryBudget.check(layers, fusionPlan(), batch, input, shapes, mode == Mode.TRAIN);   // before allocating anything
         this.lifetime = new Lifetime("the model (" + layers.size() + " layers, batch " + batch + ")");
         this.backend = backend;
         this.batch = batch;
