@@ -146,6 +146,8 @@ public final class Idx {
             throw e;
         } catch (ZipException e) {
             throw new DataFileException(file, "corrupt gzip data (" + e.getMessage() + ")", e);
+        } catch (EOFException e) {   // found by ParserFuzzTest: the gzip magic and less than a gzip header
+            throw new DataFileException(file, "truncated gzip data: the stream ends inside its header", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }
