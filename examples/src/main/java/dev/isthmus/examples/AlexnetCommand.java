@@ -264,9 +264,11 @@ final class AlexnetCommand implements Command {
                 meta.put("scale", Float.toString(scale));
                 meta.put("seed", Long.toString(seed));
                 List<Map<String, Object>> top5 = new ArrayList<>();
+                Progress progress = Progress.onStderr();
                 try (Optimizer sgd = adam ? new Adam(model.parameters(), lr, 0.9f, 0.999f, 1e-8f, weightDecay, false)
                         : new SGD(model.parameters(), lr, momentum, weightDecay, false);
-                     Trainer trainer = new Trainer(model, sgd, Progress.onStderr());
+                     Trainer trainer = new Trainer(model, sgd, progress);
+                 RunInterrupt interrupt = RunInterrupt.install(progress, report.file("model.safetensors"), System.err);
                      BatchLoader loader = data.loader(trainIdx, batch, seed, trainT, true, true);
                      BatchLoader valLoader = valIdx.length == 0 ? null : valFolder.loader(valIdx, batch, 0, centre, false, false)) {
                     int start = 0;
@@ -275,6 +277,7 @@ final class AlexnetCommand implements Command {
                         start = Integer.parseInt(saved.getOrDefault("epoch", "0"));
                         if (saved.containsKey(Checkpoint.LR)) sgd.setLr(Float.parseFloat(saved.get(Checkpoint.LR)));
                         out.printf("resumed from %s after epoch %d (lr %s)%n", resume, start, sgd.lr());
+                        interrupt.saved(start);
                         RunFolder.history(resume, start).forEach(report::add);   // metrics.json and curves.png keep them
                         if (start >= epochs) throw new Args.UsageError("--resume: the checkpoint is already at epoch " + start + " of --epochs " + epochs);
                     }
@@ -291,6 +294,7 @@ final class AlexnetCommand implements Command {
                             top5.add(e);
                             meta.put("epoch", Integer.toString(stats.epoch()));
                             Checkpoint.save(checkpoint, model, sgd, meta);
+                            interrupt.saved(stats.epoch());
                             report.writeMetrics(Map.of("top5", top5));
                             report.writeCurves("AlexNet " + variantName);
                         });

@@ -159,8 +159,10 @@ final class LenetCommand implements Command {
             out.printf(Locale.ROOT, "%s lr %s, batch %d, %d epochs; writing to %s%n",
                     args.string("optimizer"), lr, batch, epochs, outDir);
 
+            Progress progress = Progress.onStderr();
             try (Optimizer optimizer = optimizer(optName, model, lr, momentum, weightDecay);
-                 Trainer trainer = new Trainer(model, optimizer, Progress.onStderr());
+                 Trainer trainer = new Trainer(model, optimizer, progress);
+                 RunInterrupt interrupt = RunInterrupt.install(progress, report.file("model.safetensors"), System.err);
                  BatchLoader loader = new BatchLoader(train, split.train(), batch, seed, true, true, distortions)) {
                 int start = 0;
                 if (resume != null) {
@@ -178,6 +180,7 @@ final class LenetCommand implements Command {
                         optimizer.setLr(CheckpointKeys.positiveFloat(resume, meta, Checkpoint.LR));
                     }
                     out.printf("resumed from %s after epoch %d (lr %s)%n", resume, start, optimizer.lr());
+                    interrupt.saved(start);
                     RunFolder.history(resume, start).forEach(report::add);   // metrics.json and curves.png keep them
                     if (start >= epochs) throw new Args.UsageError("--resume: the checkpoint is already at epoch " + start + " of --epochs " + epochs);
                 }
@@ -190,6 +193,7 @@ final class LenetCommand implements Command {
                         Checkpoint.save(checkpoint, model, optimizer, Map.of(
                                 "epoch", Integer.toString(stats.epoch()), "variant", variantName,
                                 "model", "LeNet-5", PREPROCESSING_KEY, PREPROCESSING));
+                        interrupt.saved(stats.epoch());
                         report.writeMetrics(Map.of());
                         report.writeCurves("LeNet-5 on MNIST");
                     });
