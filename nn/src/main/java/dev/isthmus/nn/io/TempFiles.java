@@ -27,6 +27,11 @@ public final class TempFiles {
                 return Files.createFile(tmp);   // no attributes: the umask decides the mode
             } catch (FileAlreadyExistsException e) {
                 if (attempt > 100) throw e;
+            } catch (java.nio.file.NoSuchFileException e) {   // else the message is only the temporary file's path
+                throw new java.nio.file.NoSuchFileException(absolute.toString(), null,
+                        "cannot save: the folder " + dir + " does not exist (deleted while the run was writing to it?)");
+            } catch (java.nio.file.AccessDeniedException e) {
+                throw new java.nio.file.AccessDeniedException(absolute.toString(), null, "cannot save: the folder " + dir + " is not writable");
             }
         }
     }
