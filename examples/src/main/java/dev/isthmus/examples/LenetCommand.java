@@ -221,7 +221,7 @@ final class LenetCommand implements Command {
             + "), p/255 mapped to [" + Mnist.BACKGROUND + ", " + Mnist.FOREGROUND + "]";
 
     /** The checkpoint's variant; an explicit --variant that differs is refused with both named. */
-    private static Variant resumedVariant(Path resume, Args args, Variant given) throws IOException {
+    static Variant resumedVariant(Path resume, Args args, Variant given) throws IOException {
         String saved = readMetadata(resume).get("variant");
         if (saved == null) return given;
         Variant v = null;

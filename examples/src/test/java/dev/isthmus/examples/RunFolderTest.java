@@ -132,4 +132,27 @@ class RunFolderTest {
         }
         assertFalse(r.message().isEmpty());
     }
+
+    /** Issue 14: a relu checkpoint resumed without --variant trained the tanh network on ReLU weights. */
+    @Test
+    void lenetResumesTheCheckpointsVariant() throws Exception {
+        Path ckpt = dir.resolve("relu.safetensors");
+        dev.isthmus.nn.io.Safetensors.write(ckpt, Map.of("w", dev.isthmus.nn.io.Safetensors.Entry.ofFloats(new float[1], 1)),
+                Map.of("variant", "relu"));
+        Args.Spec spec = new LenetCommand().spec();
+        Args plain = spec.parse(List.of("--resume", ckpt.toString()));
+        assertEquals(LenetCommand.Variant.RELU, LenetCommand.resumedVariant(ckpt, plain, LenetCommand.Variant.CLASSIC));
+        Args classic = spec.parse(List.of("--resume", ckpt.toString(), "--variant", "classic"));
+        var e = assertThrows(Args.UsageError.class, () -> LenetCommand.resumedVariant(ckpt, classic, LenetCommand.Variant.CLASSIC));
+        assertEquals("--resume: " + ckpt + " is LeNet-5 relu, not --variant classic", e.getMessage());
+    }
+
+    /** Issue 14: an out folder deleted mid-run printed only the temporary file's path. */
+    @Test
+    void aSaveIntoADeletedFolderSaysSo() {
+        Path gone = dir.resolve("deleted").resolve("model.safetensors");
+        var e = assertThrows(java.nio.file.NoSuchFileException.class, () -> TempFiles.createBeside(gone));
+        assertEquals(gone.toAbsolutePath() + ": cannot save: the folder " + gone.toAbsolutePath().getParent()
+                + " does not exist (deleted while the run was writing to it?)", e.getMessage());
+    }
 }
