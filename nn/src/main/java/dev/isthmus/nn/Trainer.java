@@ -263,8 +263,8 @@ public final class Trainer implements AutoCloseable {
                                           Supplier<Metrics> test, Options options, int startEpoch,
                                           EpochListener listener) throws Exception {
         if (trainLoader.batchesPerEpoch() == 0) {   // else the epoch runs no step and reports a loss of 0
-            throw new IllegalArgumentException("the training set is smaller than one batch of " + trainLoader.batchSize()
-                    + ": no training step would run; give a smaller --batch or more data");
+            throw new IllegalArgumentException("the training set has " + trainLoader.order(0).length + " images, fewer than one batch of "
+                    + trainLoader.batchSize() + ": no training step would run; give a smaller --batch or more data");
         }
         var history = new java.util.ArrayList<EpochStats>();
         double bestError = Double.POSITIVE_INFINITY;

@@ -99,7 +99,7 @@ class NumbersCannotLieTest {
              BatchLoader loader = new BatchLoader(data, data.indices(), 4, 1, true, true, null)) {
             var e = assertThrows(IllegalArgumentException.class, () -> t.fit(loader, data, new int[0], null,
                     new Trainer.Options(1, 0, LrSchedule.constant(), false), 0, s -> {}));
-            assertEquals("the training set is smaller than one batch of 4: no training step would run; give a smaller --batch or more data",
+            assertEquals("the training set has 3 images, fewer than one batch of 4: no training step would run; give a smaller --batch or more data",
                     e.getMessage());
             ImageDataset empty = ImageDataset.copyOf("empty", 1, 32, 32, new float[0], new int[0]);
             e = assertThrows(IllegalArgumentException.class, () -> t.fit(loader, data, new int[0], empty,
