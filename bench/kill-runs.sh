@@ -12,7 +12,7 @@ N="${1:-5}"
 RANDOM="${2:-14}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/isthmus-kills-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-before_tmp="$(ls -d "${TMPDIR:-/tmp}"/isthmus-shapes-* 2>/dev/null | wc -l)"
+before_tmp="$( (ls -d "${TMPDIR:-/tmp}"/isthmus-shapes-* 2>/dev/null || true) | wc -l)"
 kills=0 problems=0
 
 # Prints a problem with the folder's files, if any.
@@ -84,7 +84,7 @@ for name in lenet alexnet; do
     echo "$name: $before leftovers after the kills, $after after the next start"
     if ((after != 0)); then problems=$((problems + 1)); fi
 done
-after_tmp="$(ls -d "${TMPDIR:-/tmp}"/isthmus-shapes-* 2>/dev/null | wc -l)"
+after_tmp="$( (ls -d "${TMPDIR:-/tmp}"/isthmus-shapes-* 2>/dev/null || true) | wc -l)"
 if ((after_tmp != before_tmp)); then echo "system temp folder: $((after_tmp - before_tmp)) isthmus-shapes-* folders left"; problems=$((problems + 1)); fi
 echo "kill-runs: $kills kills, $problems problems"
 ((problems == 0))
