@@ -218,7 +218,7 @@ final class BenchCommand implements Command {
                 for (int t : counts) {
                     // --quick: batch 1 on one thread and the larger batch on all, which covers every path
                     if (quick && (batch == 1) != (t == 1)) continue;
-                    int calls = quick ? 1 : batch == 1 ? 20 : 2;
+                    int calls = quick ? 1 : batch == 1 ? 10 : 1;   // about 0.3 to 3 s per peer and round at 1 thread
                     w.add(new Workload(inferenceLabel(model, batch, t), "throughput", model, batch, calls, null, null, infer, t,
                             inferenceLabel(model, batch, t)));
                 }
