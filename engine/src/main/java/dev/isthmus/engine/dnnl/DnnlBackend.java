@@ -14,6 +14,7 @@ import dev.isthmus.engine.DropoutPlan;
 import dev.isthmus.engine.EltwiseKind;
 import dev.isthmus.engine.EltwisePlan;
 import dev.isthmus.engine.Layout;
+import dev.isthmus.engine.Lifetime;
 import dev.isthmus.engine.LinearSpec;
 import dev.isthmus.engine.LrnPlan;
 import dev.isthmus.engine.LrnSpec;
@@ -60,6 +61,8 @@ public final class DnnlBackend implements Backend {
     private final LongAdder reorders = new LongAdder();
     private final List<DnnlLayout> layouts = new ArrayList<>();   // interned; their descriptors closed with the backend
     private volatile boolean closed;
+    /** Named by a plan's exception when the backend closed it; plans wait for their own calls. */
+    private final Lifetime lifetime = new Lifetime("dnnl backend");
     /** The Java kernels' threads (as many as oneDNN's OpenMP threads), for large element-wise ops. */
     private final ThreadTeam team;
     private final ParallelArrays arrays;
@@ -214,6 +217,8 @@ public final class DnnlBackend implements Backend {
 
     Dnnl.Engine engine() { return engine; }
 
+    Lifetime lifetime() { return lifetime; }
+
     /** This thread's stream, created on its first call. */
     Dnnl.Stream stream() {
         Dnnl.Stream s = stream.get();
@@ -247,6 +252,7 @@ public final class DnnlBackend implements Backend {
             if (closed) return;
             closed = true;
         }
+        lifetime.close();
         for (DnnlOpPlan p : List.copyOf(plans)) p.close();
         synchronized (this) {
             for (Dnnl.Stream s : streams) s.close();

@@ -205,9 +205,13 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
     @Override public Conv2dSpec spec() { return spec; }
 
     @Override public void backwardActivation(Tensor diffPre, Tensor diffDst, Tensor dst) {
-        checkOpen();
         requireTraining("backwardActivation");
-        activation.backward(diffPre, diffDst, dst);
+        enter();
+        try {
+            activation.backward(diffPre, diffDst, dst);
+        } finally {
+            exit();
+        }
     }
 
     @Override public void forward(Tensor dst, Tensor src, Tensor weights, Tensor bias) {
@@ -298,9 +302,9 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
         return n;
     }
 
-    @Override public synchronized void close() {
-        if (activation != null) activation.close();
-        super.close();
+    @Override public void close() {
+        super.close();   // waits for the calls in flight, backwardActivation's included
+        if (activation != null) activation.close();   // null in an inference plan
     }
 
     @Override public Layout dstLayout() { return forward.layout(fDst); }
