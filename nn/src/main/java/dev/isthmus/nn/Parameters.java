@@ -52,6 +52,22 @@ public final class Parameters implements Iterable<Parameter> {
         sink.markZero();
     }
 
+    /**
+     * Every parameter's values in plain layout, one after another in {@link #list()} order: the slab's
+     * contents for a training compile, and the right values for an inference one too (whose kept
+     * parameters live outside the slab or in it in a plan's layout, see {@link #values()}).
+     */
+    public float[] toFloatArray() {
+        float[] all = new float[Math.toIntExact(count())];
+        int at = 0;
+        for (Parameter p : list) {
+            float[] v = p.value().toFloatArray();
+            System.arraycopy(v, 0, all, at, v.length);
+            at += v.length;
+        }
+        return all;
+    }
+
     /** Total number of learnable scalars. */
     public long count() { return values == null ? 0 : values.elements(); }
 
