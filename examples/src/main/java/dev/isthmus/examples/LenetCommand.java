@@ -9,6 +9,8 @@ import dev.isthmus.engine.Backends;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.nn.Adam;
 import dev.isthmus.nn.Checkpoint;
+import dev.isthmus.nn.Model;
+import dev.isthmus.nn.Preprocessing;
 import dev.isthmus.nn.LeNet5;
 import dev.isthmus.nn.LrSchedule;
 import dev.isthmus.nn.Metrics;
@@ -125,6 +127,9 @@ final class LenetCommand implements Command {
             }
             ImageDataset.Split split = train.split(validation, seed);
             model.compile(backend, batch, Shape.of(1, Mnist.SIZE, Mnist.SIZE), Sequential.Mode.TRAIN, seed);
+            // the model-file description: `./isthmus serve --model .../model.safetensors` rebuilds the model from it
+            Map<String, String> described = Model.metadata("LeNet-5 " + args.string("variant"), model,
+                    Shape.of(1, Mnist.SIZE, Mnist.SIZE), null, Preprocessing.mnist());
             Map<String, Object> config = new LinkedHashMap<>();
             config.put("model", "LeNet-5 " + args.string("variant"));
             config.put("parameters", model.parameters().count());
@@ -168,9 +173,9 @@ final class LenetCommand implements Command {
                     trainer.fit(loader, train, split.validation(), mnist.test(), options, start, stats -> {
                         report.add(stats);
                         out.println(RunReport.epochLine(stats, epochs));
-                        Checkpoint.save(checkpoint, model, optimizer, Map.of(
+                        Checkpoint.save(checkpoint, model, optimizer, with(described, Map.of(
                                 "epoch", Integer.toString(stats.epoch()), "variant", args.string("variant"),
-                                "model", "LeNet-5"));
+                                "model", "LeNet-5")));
                         report.writeMetrics(Map.of());
                         report.writeCurves("LeNet-5 on MNIST");
                     });
@@ -180,8 +185,8 @@ final class LenetCommand implements Command {
                 }
                 if (trainer.restoreBest()) {
                     out.println("restored the weights of the best validation epoch");
-                    Checkpoint.save(checkpoint, model, optimizer, Map.of("variant", args.string("variant"), "model", "LeNet-5",
-                            "epoch", Integer.toString(report.epochs().getLast().epoch())));
+                    Checkpoint.save(checkpoint, model, optimizer, with(described, Map.of("variant", args.string("variant"),
+                            "model", "LeNet-5", "epoch", Integer.toString(report.epochs().getLast().epoch()))));
                 }
                 Metrics test = trainer.evaluate(mnist.test(), mnist.test().indices());
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -189,6 +194,12 @@ final class LenetCommand implements Command {
             }
         }
         return 0;
+    }
+
+    private static Map<String, String> with(Map<String, String> a, Map<String, String> b) {
+        Map<String, String> m = new LinkedHashMap<>(a);
+        m.putAll(b);
+        return m;
     }
 
     private static Optimizer optimizer(OptimizerName name, Sequential model, float lr, float momentum, float weightDecay) {

@@ -62,6 +62,12 @@ public final class Model implements AutoCloseable {
     private record Slot(String name, Shape shape, long offset) {}
 
     private Model(String name, Sequential layers, Shape input, List<String> labels, Preprocessing preprocessing) {
+        this(name, layers, input, labels, preprocessing, true);
+    }
+
+    /** {@code withWeights} false: the description only (for {@link #metadata}), no weight memory. */
+    private Model(String name, Sequential layers, Shape input, List<String> labels, Preprocessing preprocessing,
+                  boolean withWeights) {
         this.name = name;
         this.architecture = asJson(Architecture.describe(layers));   // exactly what a file read gives back
         this.inputShape = input;
@@ -83,7 +89,7 @@ public final class Model implements AutoCloseable {
         this.labels = List.copyOf(labels);
         this.preprocessing = preprocessing;
         long total = slots.isEmpty() ? 0 : slots.getLast().offset + slots.getLast().shape.elements();
-        this.weights = Tensor.allocate(Shape.of(Math.toIntExact(Math.max(1, total))), DType.F32);
+        this.weights = withWeights ? Tensor.allocate(Shape.of(Math.toIntExact(Math.max(1, total))), DType.F32) : null;
     }
 
     @SuppressWarnings("unchecked")
@@ -122,9 +128,7 @@ public final class Model implements AutoCloseable {
     /** The metadata that makes a {@link Checkpoint} of {@code model} a model file too: merge it into {@link Checkpoint#save}'s. */
     public static Map<String, String> metadata(String name, Sequential model, Shape input, List<String> labels,
                                                Preprocessing preprocessing) {
-        try (Model shape = new Model(name, model, input, labels, preprocessing)) {
-            return shape.metadata();
-        }
+        return new Model(name, model, input, labels, preprocessing, false).metadata();
     }
 
     private Map<String, String> metadata() {
@@ -274,7 +278,7 @@ public final class Model implements AutoCloseable {
     public Preprocessing preprocessing() { return preprocessing; }
 
     /** Learnable scalars. */
-    public long parameterCount() { return slots.isEmpty() ? 0 : weights.elements(); }
+    public long parameterCount() { return slots.isEmpty() ? 0 : slots.getLast().offset + slots.getLast().shape.elements(); }
 
     /** All weights, (P), in {@link Sequential#parameters()}'s slab order: read them, do not write. */
     public Tensor weights() { return weights; }
@@ -282,7 +286,9 @@ public final class Model implements AutoCloseable {
     /** The layer list as written to the file (type, name, hyper-parameters per layer). */
     public List<Map<String, Object>> architecture() { return architecture; }
 
-    @Override public void close() { weights.close(); }
+    @Override public void close() {
+        if (weights != null) weights.close();
+    }
 
     @Override public String toString() {
         return name + " (" + architecture.size() + " layers, " + parameterCount() + " parameters, input " + inputShape + ")";
