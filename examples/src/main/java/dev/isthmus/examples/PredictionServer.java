@@ -94,6 +94,11 @@ final class PredictionServer implements AutoCloseable {
                 }
             } catch (BadRequest e) {
                 if (path.equals("/v1/predict")) metrics.errors.increment();
+                if (e.status == 413) {
+                    ex.getResponseHeaders().set("Connection", "close");   // the unread body makes the connection unusable
+                } else {
+                    ex.getRequestBody().skip(maxBodyBytes);   // what an early error left unread: the connection stays usable
+                }
                 error(ex, e.status, e.getMessage());
             } catch (RejectedExecutionException e) {
                 metrics.errors.increment();
