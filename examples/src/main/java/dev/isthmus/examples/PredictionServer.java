@@ -286,6 +286,24 @@ final class PredictionServer implements AutoCloseable {
         }
     }
 
+    /** Decodes and answers {@code rounds} blank images in process (no socket), so the JIT has the request path compiled. */
+    void warmUp(int rounds) throws IOException {
+        Preprocessing pre = model.preprocessing();
+        Shape s = model.inputShape();
+        if (pre == null || s.rank() != 3) return;
+        byte[] png = png(new int[s.dim(1) - 2 * pre.pad()][s.dim(2) - 2 * pre.pad()]);
+        float[] logits = new float[classes];
+        for (int i = 0; i < rounds; i++) {
+            try {
+                float[] x = fromPng(png);
+                predictor.predict(x, 1, logits);
+                Predictor.top(logits, Math.min(5, classes), model.labels());
+            } catch (BadRequest e) {
+                return;   // an RGB model: png() writes gray images
+            }
+        }
+    }
+
     /** Stops accepting, gives running exchanges up to a second, then stops the threads. */
     @Override public void close() {
         server.stop(1);

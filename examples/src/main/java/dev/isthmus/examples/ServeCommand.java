@@ -56,6 +56,11 @@ final class ServeCommand implements Command {
              DynamicBatcher batcher = maxBatch > 1 ? new DynamicBatcher(predictor, maxBatch, delay) : null;
              PredictionServer server = new PredictionServer(predictor, batcher,
                      new InetSocketAddress(args.string("host"), port), maxBody)) {
+            long w0 = System.nanoTime();
+            predictor.warmUp(1, 2000);   // plans made in every context and the JIT done before the first request
+            if (maxBatch > 1) predictor.warmUp(maxBatch, 50);
+            server.warmUp(2000);
+            out.printf("warmed up in %.1f s%n", (System.nanoTime() - w0) / 1e9);
             out.printf("serving %s (%,d parameters, input %s, %d classes) on %s%n", model.name(), model.parameterCount(),
                     model.inputShape(), model.labels().size(), predictor.backend().describe());
             out.printf("%s; %d contexts%n", batcher == null ? "no dynamic batching"

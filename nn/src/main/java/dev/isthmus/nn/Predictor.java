@@ -173,6 +173,41 @@ public final class Predictor implements AutoCloseable {
         }
     }
 
+    /**
+     * Compiles the plan for {@code batch} in every context and runs it {@code rounds} times on
+     * zeros, so that the first real calls find plans made and code compiled by the JIT. Holds every
+     * context while it runs (other calls wait or are rejected as configured).
+     */
+    public void warmUp(int batch, int rounds) {
+        checkBatch(batch);
+        inFlight.incrementAndGet();
+        try {
+            if (closed) throw closedException();
+            free.acquireUninterruptibly(contexts.length);
+            try {
+                if (closed) throw closedException();
+                float[] x = new float[batch * inElements], y = new float[batch * outElements];
+                for (Context c : contexts) {
+                    if (!c.tryAcquire()) throw new IllegalStateException("a context is busy although every permit is held: a bug in Predictor");
+                    try {
+                        for (int r = 0; r < Math.max(1, rounds); r++) {
+                            Tensor in = c.input(batch);
+                            MemorySegment.copy(x, 0, in.segment(), ValueLayout.JAVA_FLOAT, 0, x.length);
+                            Tensor out = c.run(batch, in);
+                            MemorySegment.copy(out.segment(), ValueLayout.JAVA_FLOAT, 0, y, 0, y.length);
+                        }
+                    } finally {
+                        c.busy.set(false);
+                    }
+                }
+            } finally {
+                free.release(contexts.length);
+            }
+        } finally {
+            leave();
+        }
+    }
+
     /** The {@code k} most probable classes (softmax of the logits) for one sample (input...). */
     public List<Prediction> top(float[] sample, int k) {
         if (k < 1) throw new IllegalArgumentException("k must be >= 1, got " + k);
