@@ -64,7 +64,12 @@ final class PredictionServer implements AutoCloseable {
         this.server = HttpServer.create(address, 1024);
         server.setExecutor(executor);
         server.createContext("/", this::handle);
+    }
+
+    /** Starts answering (bound already by the constructor: connections queue until now). */
+    PredictionServer start() {
         server.start();
+        return this;
     }
 
     /** The bound port (useful with port 0). */

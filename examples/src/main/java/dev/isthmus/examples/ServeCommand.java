@@ -57,9 +57,10 @@ final class ServeCommand implements Command {
              PredictionServer server = new PredictionServer(predictor, batcher,
                      new InetSocketAddress(args.string("host"), port), maxBody)) {
             long w0 = System.nanoTime();
-            predictor.warmUp(1, 2000);   // plans made in every context and the JIT done before the first request
-            if (maxBatch > 1) predictor.warmUp(maxBatch, 50);
-            server.warmUp(2000);
+            predictor.warmUp(1, 500);   // plans made in every context and the JIT done before the first request
+            if (maxBatch > 1) predictor.warmUp(maxBatch, 20);
+            server.warmUp(300);
+            server.start();
             out.printf("warmed up in %.1f s%n", (System.nanoTime() - w0) / 1e9);
             out.printf("serving %s (%,d parameters, input %s, %d classes) on %s%n", model.name(), model.parameterCount(),
                     model.inputShape(), model.labels().size(), predictor.backend().describe());

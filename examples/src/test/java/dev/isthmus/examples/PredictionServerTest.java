@@ -77,7 +77,7 @@ class PredictionServerTest {
         try (model;
              Predictor predictor = Predictor.createOwning(model, new DnnlBackend(), Predictor.Options.defaults().withMaxBatch(8));
              DynamicBatcher batcher = batching ? new DynamicBatcher(predictor, 8, 100) : null;
-             PredictionServer server = new PredictionServer(predictor, batcher, new InetSocketAddress("127.0.0.1", 0), 64 * 1024)) {
+             PredictionServer server = new PredictionServer(predictor, batcher, new InetSocketAddress("127.0.0.1", 0), 64 * 1024).start()) {
             int port = server.port();
             int[][] px = digit(3);
             int[] raw = new int[28 * 28];
