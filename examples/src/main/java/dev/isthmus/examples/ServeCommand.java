@@ -58,7 +58,7 @@ final class ServeCommand implements Command {
                      new InetSocketAddress(args.string("host"), port), maxBody)) {
             long w0 = System.nanoTime();
             predictor.warmUp(1, 500);   // plans made in every context and the JIT done before the first request
-            if (maxBatch > 1) predictor.warmUp(maxBatch, 20);
+            for (int b = 2; b < 2 * maxBatch; b *= 2) predictor.warmUp(Math.min(b, maxBatch), 20);   // every padded size
             server.warmUp(300);
             server.start();
             out.printf("warmed up in %.1f s%n", (System.nanoTime() - w0) / 1e9);

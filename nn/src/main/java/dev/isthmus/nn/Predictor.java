@@ -65,9 +65,12 @@ public final class Predictor implements AutoCloseable {
             if (whenBusy == null || plans == null) throw new IllegalArgumentException("whenBusy and plans must not be null");
         }
 
-        /** maxBatch 64, one context per available processor, wait when busy, exact plans, 8 per context. */
+        /**
+         * maxBatch 64, one context per available processor, wait when busy, plans padded to powers of
+         * two (7 cover 1..64, so a context never compiles on the request path once warm), 8 per context.
+         */
         public static Options defaults() {
-            return new Options(64, Runtime.getRuntime().availableProcessors(), WhenBusy.WAIT, BatchPlans.EXACT, 8);
+            return new Options(64, Runtime.getRuntime().availableProcessors(), WhenBusy.WAIT, BatchPlans.PADDED, 8);
         }
 
         public Options withMaxBatch(int n) { return new Options(n, contexts, whenBusy, plans, plansPerContext); }
