@@ -50,7 +50,7 @@ final class ServeCommand implements Command {
         int maxBody = args.intInRange("max-body-bytes", 1024, 1 << 30);
         var options = Predictor.Options.defaults().withMaxBatch(maxBatch);
         if (args.has("contexts")) options = options.withContexts(args.positiveInt("contexts"));
-        CountDownLatch stopped = new CountDownLatch(1);
+        CountDownLatch stopped = new CountDownLatch(1), closed = new CountDownLatch(1);
         try (Model model = Model.load(file);
              Predictor predictor = Predictor.createOwning(model, Backends.create(kind), options);
              DynamicBatcher batcher = maxBatch > 1 ? new DynamicBatcher(predictor, maxBatch, delay) : null;
@@ -69,17 +69,18 @@ final class ServeCommand implements Command {
             out.printf("listening on http://%s:%d (POST /v1/predict, GET /health, GET /metrics); Ctrl-C stops%n",
                     args.string("host"), server.port());
             out.flush();
-            Thread main = Thread.currentThread();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 stopped.countDown();
                 try {
-                    main.join(5000);   // let the try-with-resources close everything
+                    closed.await(5, java.util.concurrent.TimeUnit.SECONDS);   // let the try-with-resources close everything
                 } catch (InterruptedException ignored) {
                     // exiting anyway
                 }
             }));
             stopped.await();
             out.println("stopping");
+        } finally {
+            closed.countDown();
         }
         return 0;
     }
