@@ -20,7 +20,7 @@ log=$(mktemp)
 # its own process group: the isthmus script does not pass a signal on to the java it runs
 setsid "$root/isthmus" serve --model "$model" --port "$port" "$@" >"$log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -f "$png" "$log"' EXIT
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -f "$png" "$log"' EXIT
 for _ in $(seq 300); do
   curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
   kill -0 $server 2>/dev/null || { cat "$log"; exit 1; }
