@@ -11,6 +11,7 @@ import dev.isthmus.engine.Device;
 import dev.isthmus.engine.DropoutPlan;
 import dev.isthmus.engine.EltwiseKind;
 import dev.isthmus.engine.EltwisePlan;
+import dev.isthmus.engine.Lifetime;
 import dev.isthmus.engine.LinearSpec;
 import dev.isthmus.engine.LrnPlan;
 import dev.isthmus.engine.LrnSpec;
@@ -56,6 +57,8 @@ public final class DnnlBackend implements Backend {
     private final Set<DnnlOpPlan> plans = ConcurrentHashMap.newKeySet();
     private final LongAdder reorders = new LongAdder();
     private volatile boolean closed;
+    /** Named by a plan's exception when the backend closed it; plans wait for their own calls. */
+    private final Lifetime lifetime = new Lifetime("dnnl backend");
     /** The Java kernels' threads (as many as oneDNN's OpenMP threads), for large element-wise ops. */
     private final ThreadTeam team;
     private final ParallelArrays arrays;
@@ -167,6 +170,8 @@ public final class DnnlBackend implements Backend {
         return streams.acquire();
     }
 
+    Lifetime lifetime() { return lifetime; }
+
     void release(StreamPool.Lease lease) { streams.release(lease); }
 
     /** oneDNN streams created so far: the largest number of concurrent executions seen (for leak tests). */
@@ -185,12 +190,13 @@ public final class DnnlBackend implements Backend {
         if (closed) throw new IllegalStateException("the dnnl backend is closed");
     }
 
-    /** Closes the plans still open, every thread's stream, then the engine. Idempotent. */
+    /** Closes the plans still open, the streams, then the engine. Idempotent. */
     @Override public void close() {
         synchronized (this) {
             if (closed) return;
             closed = true;
         }
+        lifetime.close();
         for (DnnlOpPlan p : List.copyOf(plans)) p.close();
         streams.close();
         engine.close();
