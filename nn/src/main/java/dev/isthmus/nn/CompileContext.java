@@ -34,6 +34,7 @@ public final class CompileContext {
     private final MemoryReport.Counter bytes;
     private final Layout inputLayout;
     private final boolean plainOutput;
+    private final boolean keepWeights;   // false: parameters live in a slab shared with other compiles
     private Layout outputLayout = Layout.PLAIN;   // what the layer declared with allocateOutput or passThrough
 
     /** What a buffer a layer allocates is for, so that a model can say what its memory holds. */
@@ -51,7 +52,8 @@ public final class CompileContext {
     CompileContext(Backend backend, long seed, int index, int batch, Shape input, Shape output, boolean training,
                    List<Parameter> parameters, GradientSink gradients, List<AutoCloseable> owned,
                    EltwiseKind fuseActivation, boolean fusedIntoPrevious, MemoryReport.Counter bytes,
-                   Layout inputLayout, boolean plainOutput) {
+                   Layout inputLayout, boolean plainOutput, boolean keepWeights) {
+        this.keepWeights = keepWeights;
         this.bytes = bytes;
         this.inputLayout = inputLayout;
         this.plainOutput = plainOutput;
@@ -102,7 +104,7 @@ public final class CompileContext {
      */
     public PlanHints hints() {
         if (training) return PlanHints.TRAINING;
-        return PlanHints.of(Propagation.INFERENCE).withSrc(inputLayout).withPlainDst(plainOutput).withKeptWeights(true);
+        return PlanHints.of(Propagation.INFERENCE).withSrc(inputLayout).withPlainDst(plainOutput).withKeptWeights(keepWeights);
     }
 
     /** The layout this layer's input arrives in: plain, or the previous layer's plan's (inference only). */
@@ -133,7 +135,7 @@ public final class CompileContext {
      */
     public Parameter keepParameterIn(int i, Layout layout) {
         Parameter p = parameters.get(i);
-        if (training || layout.isPlain()) return p;
+        if (training || !keepWeights || layout.isPlain()) return p;
         Tensor moved;
         if (layout.byteSize(p.shape(), DType.F32) == p.value().byteSize()) {
             // no padding: convert in place in the slab, so the weights are not held twice (AlexNet's fc6: 151 MB)

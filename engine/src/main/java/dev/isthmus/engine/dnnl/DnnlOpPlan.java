@@ -175,12 +175,18 @@ abstract class DnnlOpPlan implements AutoCloseable, dev.isthmus.engine.MemoryFoo
         lifetime.exit();
     }
 
-    /** Runs {@code call} in context {@code c} on this thread's stream and counts its reorders. */
+    /** Runs {@code call} in context {@code c} on a leased stream and counts its reorders. */
     final void run(Context c, DnnlCall call) { run(c, call.index()); }
 
-    /** Runs call {@code index} (in order of creation) of context {@code c} and counts its reorders. */
+    /** Runs call {@code index} (in order of creation) of context {@code c} on a leased stream and counts its reorders. */
     final void run(Context c, int index) {
-        int n = c.bound[index].run(backend.stream());
+        StreamPool.Lease lease = backend.acquireStream();
+        int n;
+        try {
+            n = c.bound[index].run(lease.stream());
+        } finally {
+            backend.release(lease);
+        }
         if (n > 0) {
             reorders.add(n);
             backend.countReorders(n);
