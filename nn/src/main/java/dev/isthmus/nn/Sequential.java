@@ -130,7 +130,9 @@ public final class Sequential implements AutoCloseable {
             Layer l = layers.get(i);
             EltwiseKind fuse = fusedWithNext[i] ? ((Activation) layers.get(i + 1)).kind() : null;
             boolean absorbed = i > 0 && fusedWithNext[i - 1];
-            var ctx = new CompileContext(backend, seed, i, batch, in, shapes.get(i), compiledForTraining,
+            // the layer's name labels its plans for a profiler (Backend.forLayer; other backends return themselves)
+            String label = fuse == null ? l.name() : l.name() + "+" + layers.get(i + 1).name();
+            var ctx = new CompileContext(backend.forLayer(label), seed, i, batch, in, shapes.get(i), compiledForTraining,
                     perLayer.get(i), gradients, owned, fuse, absorbed);
             l.compile(ctx);
             in = shapes.get(i);
