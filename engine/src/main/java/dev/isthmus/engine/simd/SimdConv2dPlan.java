@@ -37,7 +37,8 @@ import dev.isthmus.engine.Window;
  * that are added in task order afterwards, so results do not depend on timing. With fewer
  * images than threads the GEMMs themselves are split over the pool instead. A fused activation
  * runs on each image-group block of dst right after its GEMM, by the same thread, while the
- * block is still in cache.
+ * block is still in cache. Kernels 5 wide at stride 1 without padding (LeNet-5's C1 and C3) run
+ * their forward and backward-weights as {@link DirectConv}, straight from the image.
  */
 final class SimdConv2dPlan implements Conv2dPlan {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -50,6 +51,7 @@ final class SimdConv2dPlan implements Conv2dPlan {
     private final boolean direct;   // 1x1, stride 1, no padding: col is the image itself
     private final Sgemm whole;      // non-null when the kernel covers the whole unpadded input: (N, K) products
     private final Im2col lowering;
+    private final DirectConv straight;   // non-null for 5-wide kernels at stride 1 unpadded (LeNet's C1, C3): forward and backward-weights without im2col
     private final int tasks;
     private final Sgemm wide;       // non-null when the batch is smaller than the pool: GEMMs run in parallel
     private final ScratchPool<Scratch> scratch;
@@ -76,6 +78,7 @@ final class SimdConv2dPlan implements Conv2dPlan {
                 && w.kernelWidth() == spec.inWidth() && w.padTop() == 0 && w.padLeft() == 0 && w.padBottom() == 0
                 && w.padRight() == 0;   // then dilation is 0 too, or the kernel would not fit
         whole = covers ? new Sgemm(pool, Math.max(n, ocg), Math.max(ocg, k), Math.max(k, Math.max(n, ocg))) : null;
+        straight = !direct && !covers && DirectConv.applies(spec) ? new DirectConv(spec) : null;
         lowering = new Im2col(icg, spec.inHeight(), spec.inWidth(), spec.outHeight(), spec.outWidth(),
                 w.kernelHeight(), w.kernelWidth(), w.strideHeight(), w.strideWidth(), w.padTop(), w.padLeft(),
                 w.dilationHeight(), w.dilationWidth());
@@ -109,6 +112,12 @@ final class SimdConv2dPlan implements Conv2dPlan {
             pool.run(tasks, t -> {
                 Scratch.Task my = set.each[t];
                 for (int img = ThreadTeam.split(n, tasks, t), end = ThreadTeam.split(n, tasks, t + 1); img < end; img++) {
+                    if (straight != null) {   // one group
+                        long dstOff = (long) img * oc * ohw;
+                        straight.forward(d, dstOff, s, (long) img * ic * ihw, wt, b);
+                        if (activation != null) EltwiseKernels.forwardRange(activation, d, d, dstOff, dstOff + (long) oc * ohw);
+                        continue;
+                    }
                     for (int g = 0; g < groups; g++) {
                         long srcOff = ((long) img * ic + (long) g * icg) * ihw;
                         long dstOff = ((long) img * oc + (long) g * ocg) * ohw;
@@ -197,9 +206,10 @@ final class SimdConv2dPlan implements Conv2dPlan {
                 MemorySegment accW = t == 0 ? dwt : my.partialWeights;   // task 0 sums straight into the output
                 MemorySegment accB = t == 0 ? db : my.partialBias;
                 int first = ThreadTeam.split(n, tasks, t);
+                if (straight != null) straight.backwardWeights(accW, dd, (long) oc * ohw, s, (long) ic * ihw, first, ThreadTeam.split(n, tasks, t + 1), my.lanes);
                 for (int img = first, end = ThreadTeam.split(n, tasks, t + 1); img < end; img++) {
                     float beta = img == first ? 0f : 1f;
-                    for (int g = 0; g < groups; g++) {
+                    for (int g = 0; straight == null && g < groups; g++) {
                         long srcOff = ((long) img * ic + (long) g * icg) * ihw;
                         long dstOff = ((long) img * oc + (long) g * ocg) * ohw;
                         MemorySegment col = s;
@@ -267,12 +277,14 @@ final class SimdConv2dPlan implements Conv2dPlan {
             final MemorySegment partialWeights;  // (OC, ICg, KH, KW), tasks > 0 only
             final MemorySegment partialBias;     // (OC), tasks > 0 only
             final Sgemm.Workspace workspace;
+            final MemorySegment lanes;           // DirectConv's accumulator lanes
 
             Task(int index, long colFloats, long weightFloats, int biasFloats, int maxM, int maxN, int maxK) {
                 col = arena.allocate(Math.max(1, colFloats) * 4, 64);
                 partialWeights = index == 0 ? null : arena.allocate(weightFloats * 4, 64);
                 partialBias = index == 0 ? null : arena.allocate((long) biasFloats * 4, 64);
                 workspace = new Sgemm.Workspace(maxM, maxN, maxK);
+                lanes = arena.allocate(DirectConv.LANE_FLOATS * 4L, 64);
             }
 
             @Override public void close() {
