@@ -28,7 +28,7 @@ final class BenchProfile {
     /** The rows must add up to the measured step within this fraction (the goal). */
     static final double TOLERANCE = 0.05;
     /** Steps per block of the alternation profiled / plain. */
-    private static final int BLOCK = 10;
+    static final int BLOCK = 10;
 
     private BenchProfile() {}
 
@@ -123,25 +123,37 @@ final class BenchProfile {
             alternate(mine, plain, warmup);
             profiled.profile().reset();
             JfrCapture capture = jfr == null ? null : JfrCapture.start();
-            long[] nanos = alternate(mine, plain, steps);
+            Alternation measured = alternate(mine, plain, steps);
             if (capture != null) capture.stopInto(jfr, out);
             out.println();
-            ProfileTable.print(profiled.profile().rows(), steps, nanos[0], nanos[1], out);
+            ProfileTable.print(profiled.profile().rows(), steps, measured.profiledNanos(), measured.plainNanos(), measured.medianRatio(), out);
             if (!inference) out.printf(Locale.ROOT, "loss after the last step: %.6f (random data: a finite number is all it says)%n", mine.lastLoss);
             if (!inference && !Float.isFinite(mine.lastLoss)) throw new IllegalStateException("the loss is " + mine.lastLoss);
         }
         return 0;
     }
 
-    /** {profiled nanoseconds, plain nanoseconds} over {@code steps} steps of each, in alternating blocks. */
-    private static long[] alternate(Workload profiled, Workload plain, int steps) {
+    /**
+     * The two workloads' times over {@code steps} steps each, in alternating blocks: their totals,
+     * and the median over blocks of profiled/plain, which a busy machine disturbs far less than the
+     * ratio of the totals (a block pair runs back to back).
+     */
+    record Alternation(long profiledNanos, long plainNanos, double medianRatio) {}
+
+    private static Alternation alternate(Workload profiled, Workload plain, int steps) {
         long a = 0, b = 0;
+        double[] ratios = new double[(steps + BLOCK - 1) / BLOCK];
+        int blocks = 0;
         for (int done = 0; done < steps; done += BLOCK) {
             int n = Math.min(BLOCK, steps - done);
-            a += profiled.steps(n);
-            b += plain.steps(n);
+            long x = profiled.steps(n), y = plain.steps(n);
+            a += x;
+            b += y;
+            ratios[blocks++] = (double) x / y;
         }
-        return new long[] {a, b};
+        java.util.Arrays.sort(ratios, 0, blocks);
+        double median = blocks == 0 ? Double.NaN : blocks % 2 == 1 ? ratios[blocks / 2] : (ratios[blocks / 2 - 1] + ratios[blocks / 2]) / 2;
+        return new Alternation(a, b, median);
     }
 
     /** A JFR recording of the plan-execution events only, started and stopped around the measured steps. */

@@ -29,7 +29,7 @@ final class ProfileTable {
         return new Check(rowsMicros, stepMicros, Math.abs(rowsMicros - stepMicros) <= BenchProfile.TOLERANCE * stepMicros);
     }
 
-    static void print(List<OpProfile.Row> rows, int steps, long profiledNanos, long plainNanos, PrintStream out) {
+    static void print(List<OpProfile.Row> rows, int steps, long profiledNanos, long plainNanos, double medianRatio, PrintStream out) {
         double step = profiledNanos / (double) steps / 1e3;   // µs
         int layerWidth = Math.max(5, rows.stream().mapToInt(r -> label(r).length()).max().orElse(5));
         String format = "%-" + layerWidth + "s  %-21s  %-19s  %5s  %10s  %10s  %6s  %8s  %8s  %10s%n";
@@ -55,7 +55,7 @@ final class ProfileTable {
                 c.within() ? "within 5%" : "NOT within 5% (the difference is time outside any plan: Java between the ops, or a busy machine)");
         double plain = plainNanos / (double) steps / 1e3;
         out.printf(Locale.ROOT, "plain step (the same model compiled without the profiler, alternating with it): %.1f µs; "
-                + "profiled/plain %.3f%n", plain, step / plain);
+                + "profiled/plain %.3f (totals), %.3f (median over blocks of %d steps)%n", plain, step / plain, medianRatio, BenchProfile.BLOCK);
         out.print("by op:");
         for (var e : byOp.entrySet()) out.printf(Locale.ROOT, " %s %.1f µs (%s);", e.getKey(), e.getValue(), percent(e.getValue() / step));
         out.println();
