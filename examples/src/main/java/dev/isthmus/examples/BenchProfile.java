@@ -98,7 +98,7 @@ final class BenchProfile {
     }
 
     static int run(Args args, PrintStream out) throws Exception {
-        for (String f : List.of("quick", "rounds", "warmup", "threads")) {
+        for (String f : List.of("quick", "rounds", "warmup", "threads", "section")) {
             if (args.has(f)) throw new Args.UsageError("--" + f + " applies only to compare, not to profile");
         }
         String name = args.string("model");
