@@ -10,6 +10,8 @@ import dev.isthmus.engine.Shape;
 import dev.isthmus.nn.Adam;
 import dev.isthmus.nn.Checkpoint;
 import dev.isthmus.nn.CheckpointKeys;
+import dev.isthmus.nn.Model;
+import dev.isthmus.nn.Preprocessing;
 import dev.isthmus.nn.LeNet5;
 import dev.isthmus.nn.LrSchedule;
 import dev.isthmus.nn.Metrics;
@@ -72,6 +74,7 @@ final class LenetCommand implements Command {
             .bool("reset-optimizer", "with --resume: keep the weights but start --optimizer from fresh state (to change the optimizer)").onlyFor("train")
             .flag("limit", "N", null, "train on the first N training digits only (quick checks)").onlyFor("train")
             .bool("distort", "augment the training digits with random affine and elastic distortions (Simard et al. 2003)").onlyFor("train")
+            .flag("loader-threads", "N", null, "threads preparing the batches (default: the cores the step leaves free, at least 1)").onlyFor("train")
             .flag("checkpoint", "FILE", null, "the model to evaluate or show").onlyFor("eval", "show")
             .flag("digits", "LIST", null, "show the first test digit of each class listed, e.g. 3,8 (default 0,...,9)").onlyFor("show")
             .flag("indices", "LIST", null, "show these test digits by index, e.g. 0,17").onlyFor("show")
@@ -120,7 +123,15 @@ final class LenetCommand implements Command {
         if (args.bool("reset-optimizer") && resume == null) throw new Args.UsageError("--reset-optimizer applies only with --resume");
         if (resume != null) variant = resumedVariant(resume, args, variant);
         String variantName = Args.cliName(variant);
+        // The host backends run the step on every core.
+        int loaderThreads = args.has("loader-threads") ? args.intInRange("loader-threads", 1, BatchLoader.MAX_THREADS)
+                : BatchLoader.defaultThreads(Runtime.getRuntime().availableProcessors());
 
+        Distortions distortions = args.bool("distort") ? Distortions.mnist() : null;
+        if (distortions != null) { // compiles the kernels on a spare core while MNIST loads and the model compiles
+            Thread.ofPlatform().daemon().name("isthmus-distort-warm-up")
+                    .start(() -> distortions.warmUp(1, Mnist.SIZE, Mnist.SIZE, 3000));
+        }
         long t0 = System.nanoTime();
         try (Mnist mnist = Mnist.load(MnistLocator.standard().locate(dataDir));
              Backend backend = Backends.create(kind);
@@ -132,6 +143,9 @@ final class LenetCommand implements Command {
             }
             ImageDataset.Split split = train.split(validation, seed);
             model.compile(backend, batch, Shape.of(1, Mnist.SIZE, Mnist.SIZE), Sequential.Mode.TRAIN, seed);
+            // the model-file description: `./isthmus serve --model .../model.safetensors` rebuilds the model from it
+            Map<String, String> described = Model.metadata("LeNet-5 " + variantName, model,
+                    Shape.of(1, Mnist.SIZE, Mnist.SIZE), null, Preprocessing.mnist());
             Map<String, Object> config = new LinkedHashMap<>();
             config.put("model", "LeNet-5 " + variantName);
             config.put("parameters", model.parameters().count());
@@ -148,8 +162,8 @@ final class LenetCommand implements Command {
             config.put("patience", patience);
             config.put("seed", seed);
             config.put("train_digits", split.train().length);
-            Distortions distortions = args.bool("distort") ? Distortions.mnist() : null;
             config.put("augmentation", distortions == null ? "none" : distortions.describe());
+            config.put("loader_threads", loaderThreads);
             if (resume != null) config.put("resumed_from", resume.toString());
             RunFolder.prepare(outDir, args.bool("overwrite"), resume, out);
             RunReport report = new RunReport(outDir, config);
@@ -163,7 +177,7 @@ final class LenetCommand implements Command {
             try (Optimizer optimizer = optimizer(optName, model, lr, momentum, weightDecay);
                  Trainer trainer = new Trainer(model, optimizer, progress);
                  RunInterrupt interrupt = RunInterrupt.install(progress, report.file("model.safetensors"), System.err);
-                 BatchLoader loader = new BatchLoader(train, split.train(), batch, seed, true, true, distortions)) {
+                 BatchLoader loader = new BatchLoader(train, split.train(), batch, seed, true, true, distortions, loaderThreads)) {
                 int start = 0;
                 if (resume != null) {
                     Map<String, String> meta = readMetadata(resume);
@@ -188,11 +202,11 @@ final class LenetCommand implements Command {
                 var options = new Trainer.Options(epochs, patience, LrSchedule.stepDecay(lrStep, lrDecay), true);
                 try {
                     trainer.fit(loader, train, split.validation(), mnist.test(), options, start, stats -> {
-                        report.add(stats);
-                        out.println(RunReport.epochLine(stats, epochs));
-                        Checkpoint.save(checkpoint, model, optimizer, Map.of(
+                        report.add(stats, loader.lastEpoch());
+                        out.println(RunReport.epochLine(stats, epochs) + RunReport.dataWait(loader.lastEpoch(), stats.seconds()));
+                        Checkpoint.save(checkpoint, model, optimizer, with(described, Map.of(
                                 "epoch", Integer.toString(stats.epoch()), "variant", variantName,
-                                "model", "LeNet-5", PREPROCESSING_KEY, PREPROCESSING));
+                                "model", "LeNet-5", PREPROCESSING_KEY, PREPROCESSING)));
                         interrupt.saved(stats.epoch());
                         report.writeMetrics(Map.of());
                         report.writeCurves("LeNet-5 on MNIST");
@@ -201,11 +215,12 @@ final class LenetCommand implements Command {
                     throw new IllegalStateException(e.getMessage() + (Files.exists(checkpoint)
                             ? "; the last good checkpoint is " + checkpoint : ""), e);
                 }
+                out.println(report.loaderSummary());
                 if (trainer.restoreBest()) {
                     out.println("restored the weights of the best validation epoch");
-                    Checkpoint.save(checkpoint, model, optimizer, Map.of("variant", variantName, "model", "LeNet-5",
+                    Checkpoint.save(checkpoint, model, optimizer, with(described, Map.of("variant", variantName, "model", "LeNet-5",
                             PREPROCESSING_KEY, PREPROCESSING,
-                            "epoch", Integer.toString(report.epochs().getLast().epoch())));
+                            "epoch", Integer.toString(report.epochs().getLast().epoch()))));
                 }
                 Metrics test = trainer.evaluate(mnist.test(), mnist.test().indices());
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -213,6 +228,12 @@ final class LenetCommand implements Command {
             }
         }
         return 0;
+    }
+
+    private static Map<String, String> with(Map<String, String> a, Map<String, String> b) {
+        Map<String, String> m = new LinkedHashMap<>(a);
+        m.putAll(b);
+        return m;
     }
 
     /** How the digits reach the network (Mnist's padding and scaling): stored, and checked on --resume and eval. */
