@@ -46,6 +46,7 @@ public final class Sequential implements AutoCloseable {
     private List<AutoCloseable> owned = List.of();
     private boolean fuseActivations = true;
     private boolean[] fusedWithNext = new boolean[0];   // per layer, as compiled
+    private java.util.function.IntConsumer afterLayerBackward;   // null: none (see onLayerBackward)
 
     public Sequential(Layer... layers) {
         this(List.of(layers));
@@ -227,8 +228,21 @@ public final class Sequential implements AutoCloseable {
         requireCompiled();
         if (!compiledForTraining) throw new IllegalStateException("the model was compiled for inference; compile with Mode.TRAIN to train");
         Tensor g = diffOutput;
-        for (int i = layers.size() - 1; i >= 0; i--) g = layers.get(i).backward(g, i > 0);
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            g = layers.get(i).backward(g, i > 0);
+            if (afterLayerBackward != null) afterLayerBackward.accept(i);
+        }
         gradients.markDirty();
+    }
+
+    /**
+     * Calls {@code listener} with each layer's index right after that layer's backward (last
+     * layer first), when its parameter gradients are final for this pass: data-parallel training
+     * ({@link DataParallel}) starts allreducing a bucket of gradients there while the earlier
+     * layers still run. Null removes it.
+     */
+    public void onLayerBackward(java.util.function.IntConsumer listener) {
+        this.afterLayerBackward = listener;
     }
 
     /** Sets every gradient to zero. */
