@@ -215,8 +215,13 @@ public final class BatchLoader implements AutoCloseable {
 
     /** A loader of samples rendered by {@code source} (which must stay usable while the loader runs). */
     BatchLoader(Source source, int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast) {
+        this(source, indices, batchSize, seed, shuffle, dropLast, 0, 1);
+    }
+
+    /** A loader of rank {@code rank}'s shard of the samples rendered by {@code source}. */
+    BatchLoader(Source source, int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast, int rank, int ranks) {
         this(source.name(), null, source, source.count(), source.sampleBytes(), source.views(), indices, batchSize,
-                seed, shuffle, dropLast, null, 0, 1);
+                seed, shuffle, dropLast, null, rank, ranks);
     }
 
     private BatchLoader(String name, ImageDataset data, Source source, int count, long sampleBytes, int views,

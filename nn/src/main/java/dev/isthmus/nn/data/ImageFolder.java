@@ -691,6 +691,12 @@ public final class ImageFolder implements AutoCloseable {
      * while the loader runs.
      */
     public BatchLoader loader(int[] indices, int batchSize, long seed, Transform t, boolean shuffle, boolean dropLast) {
+        return loader(indices, batchSize, seed, t, shuffle, dropLast, 0, 1);
+    }
+
+    /** {@link #loader} of rank {@code rank}'s shard of every epoch of {@code ranks} (see BatchLoader's rank constructor). */
+    public BatchLoader loader(int[] indices, int batchSize, long seed, Transform t, boolean shuffle, boolean dropLast,
+            int rank, int ranks) {
         checkOpen();
         Objects.requireNonNull(t, "transform");
         if (t.crop() > size) {
@@ -729,7 +735,7 @@ public final class ImageFolder implements AutoCloseable {
             public void render(int index, MemorySegment dst, Random random) {
                 ImageFolder.this.render(index, t, random, dst);
             }
-        }, indices, batchSize, seed, shuffle, dropLast);
+        }, indices, batchSize, seed, shuffle, dropLast, rank, ranks);
     }
 
     private void checkOpen() {
