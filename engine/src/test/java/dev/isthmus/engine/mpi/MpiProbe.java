@@ -16,6 +16,7 @@ public final class MpiProbe {
             switch (scenario) {
                 case "collectives" -> collectives(comm);
                 case "errors" -> errors(comm);
+                case "bench" -> bench(comm, args.length > 2 ? Integer.parseInt(args[2]) : 5);
                 case "hang" -> {
                     if (r == n - 1) Thread.sleep(600_000);   // never arrives at the barrier
                     comm.barrier();
@@ -67,6 +68,34 @@ public final class MpiProbe {
             if (b[0] != 42.5) throw new AssertionError("double broadcast " + b[0]);
             comm.barrier();
             System.out.println("rank " + r + ": collectives ok (MPI_Test called " + tests + " times before completion)");
+        }
+    }
+
+    /**
+     * Times the in-place sum allreduce of float tensors of LeNet-5's and AlexNet's gradient sizes
+     * and DDP's bucket sizes: the median of {@code reps} after two warm-ups, each timed from a
+     * barrier. Rank 0 prints "allreduce BYTES bytes: MEDIAN ms (min MIN ms), BW GB/s algorithm
+     * bandwidth" where the algorithm bandwidth is bytes / time.
+     */
+    static void bench(Communicator comm, int reps) {
+        long[] sizes = {61_706, 262_144, 6_553_600, 15_000_000, 61_100_840};   // LeNet-5, 1 MiB, 25 MiB, 60 MB, AlexNet
+        for (long n : sizes) {
+            try (Tensor t = Tensor.allocate(Shape.of((int) n), dev.isthmus.engine.DType.F32)) {
+                t.fill(1f);
+                double[] ms = new double[reps];
+                for (int i = -2; i < reps; i++) {
+                    comm.barrier();
+                    long t0 = System.nanoTime();
+                    comm.allreduceSum(t);
+                    if (i >= 0) ms[i] = (System.nanoTime() - t0) / 1e6;
+                }
+                java.util.Arrays.sort(ms);
+                double median = ms[reps / 2];
+                if (comm.rank() == 0) {
+                    System.out.printf(java.util.Locale.ROOT, "allreduce %,d bytes: %.2f ms (min %.2f ms), %.2f GB/s algorithm bandwidth%n",
+                            n * 4, median, ms[0], n * 4 / median / 1e6);
+                }
+            }
         }
     }
 
