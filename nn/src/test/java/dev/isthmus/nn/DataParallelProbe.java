@@ -102,8 +102,12 @@ public final class DataParallelProbe {
                     Checkpoint.save(checkpoints.resolve("epoch-" + stats.epoch() + ".safetensors"), model, sgd,
                             Map.of("epoch", Integer.toString(stats.epoch())));
                 }
-                System.out.printf(Locale.ROOT, "rank %d: epoch %d loss %.6f test error %.4f%n", rank, stats.epoch(), stats.trainLoss(),
-                        stats.testError());
+                String epochLine = String.format(Locale.ROOT, "rank %d: epoch %d loss %.6f test error %.4f%n", rank, stats.epoch(),
+                        stats.trainLoss(), stats.testError());
+                System.out.print(epochLine);
+                if (a.containsKey("report")) {
+                    Files.writeString(Path.of(a.get("report"), "rank-" + rank + ".txt"), epochLine, java.nio.file.StandardOpenOption.APPEND);
+                }
             });
             if (rank == 0 && a.containsKey("out")) {
                 float[] w = model.parameters().values().toFloatArray();

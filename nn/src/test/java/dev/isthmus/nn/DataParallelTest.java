@@ -46,13 +46,15 @@ class DataParallelTest {
         String backend = "backend=" + kind.cliName();
         Path one = dir.resolve("one.bin"), two = dir.resolve("two.bin");
         int steps = kind == BackendKind.DNNL ? 100 : 40;   // simd is slower: fewer steps keep CI short (100 in bench/RESULTS.md)
-        alone(backend, "batch=64", "steps=" + steps, "out=" + one);
+        String reference = alone(backend, "batch=64", "steps=" + steps, "out=" + one);
         MpiTesting.Run run = MpiTesting.mpirun(2, List.of(), probe(backend, "batch=64", "steps=" + steps, "seedPerRank=true",
                 "out=" + two, "report=" + dir), 180);
         assertEquals(0, run.exit(), run.output());
         assertClose(kind + ": 2 x 32 against 1 x 64 after " + steps + " steps", read(one), read(two), 1e-5);
         assertBroadcastEqualised(Files.readString(dir.resolve("rank-0.txt")) + Files.readString(dir.resolve("rank-1.txt")));
         assertTrue(run.output().contains("rank 0: done after " + steps + " steps"), run.output());
+        // The test set evaluated in two shards and reduced: the 1-process error, digit for digit.
+        assertEquals(testError(reference), testError(Files.readString(dir.resolve("rank-0.txt"))), "test error, 1 process against 2 ranks");
     }
 
     /** The transport that crosses machines, once: the same result as shared memory gives. */
@@ -96,13 +98,20 @@ class DataParallelTest {
     }
 
     /** The probe in this machine's one process, one thread: no mpirun, the single-process communicator. */
-    static void alone(String... args) throws Exception {
+    static String alone(String... args) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(probe(args)).redirectErrorStream(true);
         pb.environment().put("OMP_NUM_THREADS", "1");
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(180, TimeUnit.SECONDS), "the 1-process run did not finish:\n" + out);
         assertEquals(0, p.exitValue(), String.join(" ", args) + ":\n" + out);
+        return out;
+    }
+
+    static String testError(String output) {
+        Matcher m = Pattern.compile("rank 0: epoch 1 loss \\S+ test error (\\S+)").matcher(output);
+        assertTrue(m.find(), output);
+        return m.group(1);
     }
 
     /** Rank 1 began with other weights than rank 0 and ended the broadcast with rank 0's. */
