@@ -17,9 +17,9 @@ class MpiCommunicatorTest {
         MpiTesting.Run run = MpiTesting.mpirun(2, List.of(), MpiTesting.java(MpiProbe.class, List.of(), "collectives"), 60);
         assertEquals(0, run.exit(), run.output());
         for (int r = 0; r < 2; r++) {
-            assertTrue(run.output().contains("rank " + r + ": collectives ok"), run.output());
-            assertTrue(run.output().contains("rank " + r + ": Open MPI v"), run.output());
-            assertTrue(run.output().contains("thread level 3"), "MPI_THREAD_MULTIPLE granted:\n" + run.output());
+            assertTrue(run.rank(r).contains("rank " + r + ": collectives ok"), run.output());
+            assertTrue(run.rank(r).contains("rank " + r + ": Open MPI v"), run.output());
+            assertTrue(run.rank(r).contains("thread level 3"), "MPI_THREAD_MULTIPLE granted:\n" + run.output());
         }
     }
 
@@ -29,23 +29,25 @@ class MpiCommunicatorTest {
         MpiTesting.Run run = MpiTesting.mpirun(2, List.of("--mca", "btl", "tcp,self"),
                 MpiTesting.java(MpiProbe.class, List.of(), "collectives"), 60);
         assertEquals(0, run.exit(), run.output());
-        assertTrue(run.output().contains("rank 1: collectives ok"), run.output());
+        assertTrue(run.rank(1).contains("rank 1: collectives ok"), run.output());
     }
 
     @Test
     void mpiErrorsAreExceptionsNamingTheCallAndMpisMessage() throws Exception {
         MpiTesting.Run run = MpiTesting.mpirun(2, List.of(), MpiTesting.java(MpiProbe.class, List.of(), "errors"), 60);
         assertEquals(0, run.exit(), run.output());
-        assertTrue(run.output().contains("rank 0: MPI_Bcast failed on rank 0 of 2: MPI_ERR_ROOT: invalid root (error code 8)"),
+        assertTrue(run.rank(0).contains("rank 0: MPI_Bcast failed on rank 0 of 2: MPI_ERR_ROOT: invalid root (error code 8)"),
                 run.output());
-        assertTrue(run.output().contains("rank 1: done"), run.output());
+        assertTrue(run.rank(1).contains("rank 1: MPI_Bcast failed on rank 1 of 2: MPI_ERR_ROOT: invalid root (error code 8)"),
+                run.output());
+        assertTrue(run.rank(1).contains("rank 1: done"), run.output());
     }
 
     @Test
     void aRankThatNeverArrivesEndsTheJobThroughTheWatchdog() throws Exception {
         MpiTesting.Run run = MpiTesting.mpirun(2, List.of(), MpiTesting.java(MpiProbe.class, List.of(), "hang", "2"), 60);
         assertNotEquals(0, run.exit(), run.output());
-        assertTrue(run.output().contains("isthmus rank 0 of 2: MPI_Barrier has not completed after"), run.output());
+        assertTrue(run.rank(0).contains("isthmus rank 0 of 2: MPI_Barrier has not completed after"), run.output());
         assertTrue(run.seconds() < 30, "the job took " + run.seconds() + " s to end:\n" + run.output());
     }
 
@@ -53,7 +55,7 @@ class MpiCommunicatorTest {
     void aRankThatThrowsEndsTheJobWithItsMessage() throws Exception {
         MpiTesting.Run run = MpiTesting.mpirun(2, List.of(), MpiTesting.java(MpiProbe.class, List.of(), "throw", "60"), 60);
         assertNotEquals(0, run.exit(), run.output());
-        assertTrue(run.output().contains("isthmus rank 1 of 2 failed: injected failure on rank 1; aborting the job"), run.output());
+        assertTrue(run.rank(1).contains("isthmus rank 1 of 2 failed: injected failure on rank 1; aborting the job"), run.output());
         assertTrue(run.seconds() < 30, "the job took " + run.seconds() + " s to end:\n" + run.output());
     }
 }

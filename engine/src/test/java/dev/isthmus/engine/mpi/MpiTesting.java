@@ -13,8 +13,15 @@ import org.junit.jupiter.api.Assumptions;
 public final class MpiTesting {
     private MpiTesting() {}
 
-    /** What a run printed (stdout and stderr together), its exit status and how long it took. */
-    public record Run(int exit, String output, double seconds) {}
+    /**
+     * What a run printed (every rank's stdout and stderr and mpirun's own, together as they came),
+     * its exit status, how long it took, and each rank's own output (stdout then stderr, from
+     * mpirun's --output-filename: lines of two ranks can interleave in {@code output}).
+     */
+    public record Run(int exit, String output, double seconds, List<String> ranks) {
+        /** Rank {@code r}'s own stdout and stderr. */
+        public String rank(int r) { return ranks.get(r); }
+    }
 
     /** Skips the test unless mpirun and libmpi.so.40 are installed. */
     public static Path requireMpi() {
@@ -36,7 +43,10 @@ public final class MpiTesting {
 
     /** Runs {@code program} on {@code ranks} ranks; kills it after {@code limitSeconds}. */
     public static Run mpirun(int ranks, List<String> mpirunExtra, List<String> program, double limitSeconds) throws Exception {
-        List<String> command = Mpirun.command(requireMpi(), ranks, 1, mpirunExtra, program);
+        Path files = java.nio.file.Files.createTempDirectory("isthmus-mpirun-");
+        List<String> extra = new ArrayList<>(List.of("--output-filename", files.toString()));
+        extra.addAll(mpirunExtra);
+        List<String> command = Mpirun.command(requireMpi(), ranks, 1, extra, program);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         long t0 = System.nanoTime();
         Process p = pb.start();
@@ -58,6 +68,18 @@ public final class MpiTesting {
         String text = out[0] == null ? "" : new String(out[0], StandardCharsets.UTF_8);
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (!finished) throw new AssertionError("mpirun did not finish within " + limitSeconds + " s: " + command + "\n" + text);
-        return new Run(p.exitValue(), text, seconds);
+        List<String> perRank = new ArrayList<>();
+        for (int r = 0; r < ranks; r++) {
+            StringBuilder b = new StringBuilder();
+            for (String stream : List.of("stdout", "stderr")) {
+                Path f = files.resolve("1").resolve("rank." + r).resolve(stream);
+                if (java.nio.file.Files.exists(f)) b.append(java.nio.file.Files.readString(f));
+            }
+            perRank.add(b.toString());
+        }
+        try (var walk = java.nio.file.Files.walk(files)) {
+            for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(f);
+        }
+        return new Run(p.exitValue(), text, seconds, perRank);
     }
 }
