@@ -12,6 +12,7 @@ import dev.isthmus.nn.Adam;
 import dev.isthmus.nn.AlexNet;
 import dev.isthmus.engine.Communicator;
 import dev.isthmus.nn.Checkpoint;
+import dev.isthmus.nn.CheckpointKeys;
 import dev.isthmus.nn.DataParallel;
 import dev.isthmus.nn.LrSchedule;
 import dev.isthmus.nn.Metrics;
@@ -80,7 +81,7 @@ final class AlexnetCommand implements Command {
             .flag("data", "DIR", null, "image folder, one subfolder per class (train: unless --synthetic)")
             .flag("val", "DIR", null, "validation image folder with the same classes (default: hold out --val-fraction of --data)").onlyFor("train")
             .flag("val-fraction", "X", "0.1", "fraction of each class held out for validation when --val is not given").onlyFor("train")
-            .bool("synthetic", "train on a generated easy 10-class Shapes folder (in a temporary folder, deleted afterwards)").onlyFor("train")
+            .bool("synthetic", "train on a generated easy 10-class Shapes folder (in a hidden folder of --out, deleted afterwards)").onlyFor("train")
             .flag("per-class", "N", Integer.toString(SYNTHETIC_PER_CLASS), "images per class of --synthetic (a tenth held out for validation)").onlyFor("train")
             .flag("variant", "NAME", "paper", "paper (227x227, LRN, two-group convolutions, N(0, 0.01) init) or modern (torchvision's)").onlyFor("train")
             .flag("epochs", "N", "10", "epochs to train (" + SYNTHETIC_EPOCHS + " with --synthetic)").onlyFor("train")
@@ -102,6 +103,8 @@ final class AlexnetCommand implements Command {
             .flag("seed", "N", "1", "seed of initialisation, dropout, shuffling, crops and the validation split").onlyFor("train")
             .flag("out", "DIR", null, "output folder (train: default runs/alexnet-<timestamp>; similar: the checkpoint's folder)").onlyFor("train", "similar")
             .flag("resume", "FILE", null, "continue training from a checkpoint written by an earlier run").onlyFor("train")
+            .bool("overwrite", "replace the earlier run in --out (refused without it)").onlyFor("train")
+            .bool("reset-optimizer", "with --resume: keep the weights but start --optimizer from fresh state (to change the optimizer)").onlyFor("train")
             .bool("ten-crop", "also evaluate with the paper's ten crops (corners, centre, mirrored), averaging the softmax").onlyFor("train", "eval")
             .bool("summary", "print the per-layer table (1000 classes) of --variant and exit").onlyFor("train")
             .flag("checkpoint", "FILE", null, "the model to use").onlyFor("eval", "similar")
@@ -181,6 +184,7 @@ final class AlexnetCommand implements Command {
         double valFraction = args.floatInRange("val-fraction", 0f, 0.9f);
         int perClass = args.intInRange("per-class", 2, 9999);
         Path resume = args.has("resume") ? args.existingFile("resume") : null;
+        if (args.bool("reset-optimizer") && resume == null) throw new Args.UsageError("--reset-optimizer applies only with --resume");
         Variant variant = args.choice("variant", Variant.values());
         if (resume != null) {
             String saved = metadata(resume).getOrDefault("variant", "paper");
@@ -196,12 +200,14 @@ final class AlexnetCommand implements Command {
         Path outDir = args.has("out") ? args.path("out")
                 : Path.of("runs", "alexnet-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
 
+        if (root) RunFolder.prepare(outDir, args.bool("overwrite"), resume, out);   // the other ranks write nothing there
         long t0 = System.nanoTime();
         Path generated = null;
         Thread cleanup = null;   // deletes the generated folder when the run is interrupted (Ctrl-C)
         try {
             if (synthetic) {
-                generated = Files.createTempDirectory("isthmus-shapes-");
+                // under the run: a kill -9 leaves it where the next start removes it (the other ranks' in the temporary folder)
+                generated = root ? RunFolder.scratchFolder(outDir, "shapes") : Files.createTempDirectory("isthmus-shapes-");
                 Path folder = generated;
                 cleanup = new Thread(() -> deleteTree(folder), "isthmus-cleanup");
                 Runtime.getRuntime().addShutdownHook(cleanup);
@@ -280,9 +286,11 @@ final class AlexnetCommand implements Command {
                 meta.put("scale", Float.toString(scale));
                 meta.put("seed", Long.toString(seed));
                 List<Map<String, Object>> top5 = new ArrayList<>();
+                Progress progress = root ? Progress.onStderr() : Progress.silent();
                 try (Optimizer sgd = adam ? new Adam(model.parameters(), lr, 0.9f, 0.999f, 1e-8f, weightDecay, false)
                         : new SGD(model.parameters(), lr, momentum, weightDecay, false);
-                     Trainer trainer = new Trainer(model, sgd, root ? Progress.onStderr() : Progress.silent());
+                     Trainer trainer = new Trainer(model, sgd, progress);
+                     RunInterrupt interrupt = root ? RunInterrupt.install(progress, outDir.resolve("model.safetensors"), System.err) : null;
                      BatchLoader loader = data.loader(trainIdx, batch, seed, trainT, true, true, comm.rank(), comm.size());
                      BatchLoader valLoader = valIdx.length == 0 ? null : valFolder.loader(valIdx, batch, 0, centre, false, false)) {
                     DataParallel parallel = new DataParallel(comm, model);
@@ -292,13 +300,25 @@ final class AlexnetCommand implements Command {
                                 comm.size(), batch, batch * comm.size(), lr, parallel.describe());
                     }
                     int start = 0;
-                    if (resume != null && root) {
-                        Map<String, String> saved = Checkpoint.load(resume, model, sgd);
-                        start = Integer.parseInt(saved.getOrDefault("epoch", "0"));
-                        if (saved.containsKey(Checkpoint.LR)) sgd.setLr(Float.parseFloat(saved.get(Checkpoint.LR)));
+                    if (resume != null && root) {   // rank 0 reads the checkpoint; its weights, state and epoch go to all below
+                        Map<String, String> saved = metadata(resume);
+                        // The preprocessing must be this run's: other pixels would meet weights trained on these.
+                        CheckpointKeys.requireSame(resume, saved, "mean", meta.get("mean"), "the training images' mean differs: other --data?");
+                        CheckpointKeys.requireSame(resume, saved, "scale", meta.get("scale"), "another --input scaling than the checkpoint's");
+                        if (args.bool("reset-optimizer")) {
+                            Checkpoint.loadWeights(resume, model);
+                            out.printf("--reset-optimizer: the checkpoint's %s state is dropped; %s starts from fresh state%n",
+                                    saved.getOrDefault(CheckpointKeys.OPTIMIZER_NAME, "optimizer"), adam ? "adam" : "sgd");
+                        } else {
+                            Checkpoint.load(resume, model, sgd);
+                            if (saved.containsKey(Checkpoint.LR)) sgd.setLr(CheckpointKeys.positiveFloat(resume, saved, Checkpoint.LR));
+                        }
+                        start = CheckpointKeys.nonNegativeInt(resume, saved, "epoch", 0);
                         out.printf("resumed from %s after epoch %d (lr %s)%n", resume, start, sgd.lr());
+                        interrupt.saved(start);
+                        RunFolder.history(resume, start).forEach(report::add);   // metrics.json and curves.png keep them
                     }
-                    start = parallel.broadcastInt(start);   // rank 0 read the checkpoint: its weights, state and epoch go to all
+                    start = parallel.broadcastInt(start);
                     parallel.broadcastFromRoot(sgd);
                     if (resume != null) {
                         if (start >= epochs) throw new Args.UsageError("--resume: the checkpoint is already at epoch " + start + " of --epochs " + epochs);
@@ -316,6 +336,7 @@ final class AlexnetCommand implements Command {
                             top5.add(e);
                             meta.put("epoch", Integer.toString(stats.epoch()));
                             Checkpoint.save(checkpoint, model, sgd, meta);
+                            interrupt.saved(stats.epoch());
                             report.writeMetrics(Map.of("top5", top5));
                             report.writeCurves("AlexNet " + variantName);
                         });
@@ -447,11 +468,28 @@ final class AlexnetCommand implements Command {
                 throw new Args.UsageError("--checkpoint: " + file + " is not an AlexNet checkpoint written by 'isthmus alexnet' (model: "
                         + meta.getOrDefault("model", "none") + ")");
             }
-            String[] m = meta.getOrDefault("mean", "0,0,0").split(",");
-            float[] mean = {Float.parseFloat(m[0]), Float.parseFloat(m[1]), Float.parseFloat(m[2])};
+            float[] mean = floats(file, meta, "mean", "0,0,0", 3);
             List<String> names = meta.containsKey("classes") ? List.of(meta.get("classes").split(",")) : null;
-            float scale = Float.parseFloat(meta.getOrDefault("scale", "1"));   // checkpoints from before --input: raw pixels
+            float scale = floats(file, meta, "scale", "1", 1)[0];   // checkpoints from before --input: raw pixels
             return new Checkpointed(file, AlexnetCommand.variant(meta.getOrDefault("variant", "paper")), names, mean, scale);
+        }
+
+        /** {@code n} comma-separated finite floats under {@code key}; errors name the file, the key and the value. */
+        private static float[] floats(Path file, Map<String, String> meta, String key, String absent, int n) {
+            String v = meta.getOrDefault(key, absent);
+            String[] parts = v.split(",");
+            float[] out = new float[n];
+            try {
+                if (parts.length != n) throw new NumberFormatException();
+                for (int i = 0; i < n; i++) {
+                    out[i] = Float.parseFloat(parts[i].strip());
+                    if (!Float.isFinite(out[i])) throw new NumberFormatException();
+                }
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(file + ": metadata key '" + key + "' is \"" + v + "\", expected " + n
+                        + " finite number" + (n == 1 ? "" : "s separated by commas"));
+            }
+            return out;
         }
 
         /** The checkpoint's class names, which must be the folder's (the folder's when the checkpoint has none). */

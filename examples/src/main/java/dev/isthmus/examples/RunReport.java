@@ -141,7 +141,7 @@ final class RunReport {
 
     void writeText(String name, String text) throws IOException {
         Path target = file(name);
-        Path tmp = Files.createTempFile(out, "." + name, ".tmp");
+        Path tmp = dev.isthmus.nn.io.TempFiles.createBeside(target);   // follows the umask
         try {
             Files.writeString(tmp, text, StandardCharsets.UTF_8);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -128,7 +128,7 @@ public final class ImageFolder implements AutoCloseable {
         }
     }
 
-    private record Decoded(MemorySegment pixels, int height, int width, String problem) {}
+    record Decoded(MemorySegment pixels, int height, int width, String problem) {}
 
     private final Path root;
     private final List<String> classes;
@@ -284,7 +284,7 @@ public final class ImageFolder implements AutoCloseable {
     }
 
     /** Decodes and resizes one file into the arena; a file that does not decode comes back with its problem. */
-    private static Decoded decode(Path file, int shorterSide, Arena arena) {
+    static Decoded decode(Path file, int shorterSide, Arena arena) {   // package-private for ImageDecodeFuzzTest
         BufferedImage img;
         try {
             img = ImageIO.read(file.toFile());
