@@ -99,6 +99,11 @@ final class AlexnetCommand implements Command {
             .flag("weight-decay", "X", "0.0005", "L2 weight decay").onlyFor("train")
             .flag("lr-patience", "N", null, "epochs without a better validation error before the learning rate is divided by 10\n"
                     + "(default 3 with --synthetic, else 1)").onlyFor("train")
+            .flag("loader-threads", "N", null, "threads decoding and cropping the batches (default: the cores the step leaves free, at\n"
+                    + "least 1)").onlyFor("train")
+            .flag("cache-mb", "N", "4096", "memory for decoded, resized images (MiB): images are decoded on the loader threads when\n"
+                    + "first needed and kept while they fit, so later epochs decode nothing").onlyFor("train")
+            .bool("preload", "decode every image before training instead (all kept in memory, whatever --cache-mb)").onlyFor("train")
             .flag("backend", "NAME", "dnnl", "dnnl, simd, opencl or reference")
             .flag("seed", "N", "1", "seed of initialisation, dropout, shuffling, crops and the validation split").onlyFor("train")
             .flag("out", "DIR", null, "output folder (train: default runs/alexnet-<timestamp>; similar: the checkpoint's folder)").onlyFor("train", "similar")
@@ -218,8 +223,15 @@ final class AlexnetCommand implements Command {
                 dataDir = generated;
             }
             int threads = Math.min(4, Runtime.getRuntime().availableProcessors());
-            try (ImageFolder data = ImageFolder.load(dataDir, STORED_SIDE, threads);
-                 ImageFolder val = valDir == null ? null : ImageFolder.load(valDir, STORED_SIDE, threads);
+            // The host backends run the step on every core.
+            int loaderThreads = args.has("loader-threads") ? args.intInRange("loader-threads", 1, BatchLoader.MAX_THREADS)
+                    : BatchLoader.defaultThreads(Runtime.getRuntime().availableProcessors());
+            long cacheBytes = (long) args.intInRange("cache-mb", 0, Integer.MAX_VALUE) << 20;
+            boolean preload = args.bool("preload");
+            try (ImageFolder data = preload ? ImageFolder.load(dataDir, STORED_SIDE, threads)
+                         : ImageFolder.open(dataDir, STORED_SIDE, threads, cacheBytes);
+                 ImageFolder val = valDir == null ? null : preload ? ImageFolder.load(valDir, STORED_SIDE, threads)
+                         : ImageFolder.open(valDir, STORED_SIDE, threads, cacheBytes);
                  Backend backend = Backends.create(kind);
                  Sequential model = heInit ? AlexNet.heInit(model(variant, data.classes().size()))
                          : model(variant, data.classes().size())) {
@@ -267,6 +279,8 @@ final class AlexnetCommand implements Command {
                 config.put("seed", seed);
                 config.put("mean_rgb", new double[] {mean[0], mean[1], mean[2]});
                 config.put("augmentation", "random " + side + " crops of " + STORED_SIDE + ", mirroring, PCA colour shift (std 0.1)");
+                config.put("loader_threads", loaderThreads);
+                config.put("decoding", preload ? "all at load" : "on the loader threads, cache " + (cacheBytes >> 20) + " MiB");
                 if (resume != null) config.put("resumed_from", resume.toString());
                 RunReport report = root ? new RunReport(outDir, config) : null;
                 out.printf(Locale.ROOT, "AlexNet %s (%,d parameters) on %s%n", variantName, model.parameters().count(), backend.describe());
@@ -291,8 +305,9 @@ final class AlexnetCommand implements Command {
                         : new SGD(model.parameters(), lr, momentum, weightDecay, false);
                      Trainer trainer = new Trainer(model, sgd, progress);
                      RunInterrupt interrupt = root ? RunInterrupt.install(progress, outDir.resolve("model.safetensors"), System.err) : null;
-                     BatchLoader loader = data.loader(trainIdx, batch, seed, trainT, true, true, comm.rank(), comm.size());
-                     BatchLoader valLoader = valIdx.length == 0 ? null : valFolder.loader(valIdx, batch, 0, centre, false, false)) {
+                     BatchLoader loader = data.loader(trainIdx, batch, seed, trainT, true, true, loaderThreads, comm.rank(), comm.size());
+                     BatchLoader valLoader = valIdx.length == 0 ? null
+                             : valFolder.loader(valIdx, batch, 0, centre, false, false, loaderThreads)) {
                     DataParallel parallel = new DataParallel(comm, model);
                     trainer.dataParallel(parallel);
                     if (comm.size() > 1) {
@@ -327,8 +342,8 @@ final class AlexnetCommand implements Command {
                     var options = new Trainer.Options(epochs, 0, schedule, false, warmup);
                     try {
                         trainer.fit(loader, valLoader == null ? null : () -> trainer.evaluate(valLoader), null, options, start, stats -> {
-                            report.add(stats);
-                            out.println(epochLine(stats, epochs));
+                            report.add(stats, loader.lastEpoch());
+                            out.println(epochLine(stats, epochs) + RunReport.dataWait(loader.lastEpoch(), stats.seconds()));
                             Map<String, Object> e = new LinkedHashMap<>();
                             e.put("epoch", stats.epoch());
                             e.put("train_top5_error", finite(stats.trainTop5Error()));
@@ -347,6 +362,8 @@ final class AlexnetCommand implements Command {
                     }
                     if (comm.size() > 1) out.println(LenetCommand.communication(parallel));
                     if (!root) return 0;   // the rest evaluates and writes: rank 0's part
+                    out.println(report.loaderSummary() + (preload ? "" : String.format(Locale.ROOT,
+                            "; %d decodes after loading, %d MiB of images in memory", data.decodes(), data.cachedBytes() >> 20)));
                     Map<String, Object> result = new LinkedHashMap<>();
                     result.put("top5", top5);
                     List<String> lines = new ArrayList<>();

@@ -12,6 +12,8 @@ import dev.isthmus.engine.Communicator;
 import dev.isthmus.nn.Checkpoint;
 import dev.isthmus.nn.CheckpointKeys;
 import dev.isthmus.nn.DataParallel;
+import dev.isthmus.nn.Model;
+import dev.isthmus.nn.Preprocessing;
 import dev.isthmus.nn.LeNet5;
 import dev.isthmus.nn.LrSchedule;
 import dev.isthmus.nn.Metrics;
@@ -74,6 +76,7 @@ final class LenetCommand implements Command {
             .bool("reset-optimizer", "with --resume: keep the weights but start --optimizer from fresh state (to change the optimizer)").onlyFor("train")
             .flag("limit", "N", null, "train on the first N training digits only (quick checks)").onlyFor("train")
             .bool("distort", "augment the training digits with random affine and elastic distortions (Simard et al. 2003)").onlyFor("train")
+            .flag("loader-threads", "N", null, "threads preparing the batches (default: the cores the step leaves free, at least 1)").onlyFor("train")
             .flag("checkpoint", "FILE", null, "the model to evaluate or show").onlyFor("eval", "show")
             .flag("digits", "LIST", null, "show the first test digit of each class listed, e.g. 3,8 (default 0,...,9)").onlyFor("show")
             .flag("indices", "LIST", null, "show these test digits by index, e.g. 0,17").onlyFor("show")
@@ -130,7 +133,15 @@ final class LenetCommand implements Command {
         if (args.bool("reset-optimizer") && resume == null) throw new Args.UsageError("--reset-optimizer applies only with --resume");
         if (resume != null) variant = resumedVariant(resume, args, variant);
         String variantName = Args.cliName(variant);
+        // The host backends run the step on every core.
+        int loaderThreads = args.has("loader-threads") ? args.intInRange("loader-threads", 1, BatchLoader.MAX_THREADS)
+                : BatchLoader.defaultThreads(Runtime.getRuntime().availableProcessors());
 
+        Distortions distortions = args.bool("distort") ? Distortions.mnist() : null;
+        if (distortions != null) { // compiles the kernels on a spare core while MNIST loads and the model compiles
+            Thread.ofPlatform().daemon().name("isthmus-distort-warm-up")
+                    .start(() -> distortions.warmUp(1, Mnist.SIZE, Mnist.SIZE, 3000));
+        }
         long t0 = System.nanoTime();
         try (Mnist mnist = Mnist.load(MnistLocator.standard().locate(dataDir));
              Backend backend = Backends.create(kind);
@@ -142,6 +153,9 @@ final class LenetCommand implements Command {
             }
             ImageDataset.Split split = train.split(validation, seed);
             model.compile(backend, batch, Shape.of(1, Mnist.SIZE, Mnist.SIZE), Sequential.Mode.TRAIN, seed);
+            // the model-file description: `./isthmus serve --model .../model.safetensors` rebuilds the model from it
+            Map<String, String> described = Model.metadata("LeNet-5 " + variantName, model,
+                    Shape.of(1, Mnist.SIZE, Mnist.SIZE), null, Preprocessing.mnist());
             Map<String, Object> config = new LinkedHashMap<>();
             config.put("model", "LeNet-5 " + variantName);
             config.put("parameters", model.parameters().count());
@@ -162,8 +176,8 @@ final class LenetCommand implements Command {
             config.put("patience", patience);
             config.put("seed", seed);
             config.put("train_digits", split.train().length);
-            Distortions distortions = args.bool("distort") ? Distortions.mnist() : null;
             config.put("augmentation", distortions == null ? "none" : distortions.describe());
+            config.put("loader_threads", loaderThreads);
             if (resume != null) config.put("resumed_from", resume.toString());
             if (root) RunFolder.prepare(outDir, args.bool("overwrite"), resume, out);
             RunReport report = root ? new RunReport(outDir, config) : null;
@@ -177,7 +191,7 @@ final class LenetCommand implements Command {
             try (Optimizer optimizer = optimizer(optName, model, lr, momentum, weightDecay);
                  Trainer trainer = new Trainer(model, optimizer, progress);
                  RunInterrupt interrupt = root ? RunInterrupt.install(progress, outDir.resolve("model.safetensors"), System.err) : null;
-                 BatchLoader loader = new BatchLoader(train, split.train(), batch, seed, true, true, distortions,
+                 BatchLoader loader = new BatchLoader(train, split.train(), batch, seed, true, true, distortions, loaderThreads,
                          comm.rank(), comm.size())) {
                 DataParallel parallel = new DataParallel(comm, model);
                 trainer.dataParallel(parallel);
@@ -213,11 +227,11 @@ final class LenetCommand implements Command {
                 var options = new Trainer.Options(epochs, patience, LrSchedule.stepDecay(lrStep, lrDecay), true);
                 try {
                     trainer.fit(loader, train, split.validation(), mnist.test(), options, start, stats -> {
-                        report.add(stats);
-                        out.println(RunReport.epochLine(stats, epochs));
-                        Checkpoint.save(checkpoint, model, optimizer, Map.of(
+                        report.add(stats, loader.lastEpoch());
+                        out.println(RunReport.epochLine(stats, epochs) + RunReport.dataWait(loader.lastEpoch(), stats.seconds()));
+                        Checkpoint.save(checkpoint, model, optimizer, with(described, Map.of(
                                 "epoch", Integer.toString(stats.epoch()), "variant", variantName,
-                                "model", "LeNet-5", PREPROCESSING_KEY, PREPROCESSING));
+                                "model", "LeNet-5", PREPROCESSING_KEY, PREPROCESSING)));
                         interrupt.saved(stats.epoch());
                         report.writeMetrics(Map.of());
                         report.writeCurves("LeNet-5 on MNIST");
@@ -226,11 +240,12 @@ final class LenetCommand implements Command {
                     throw new IllegalStateException(e.getMessage() + (Files.exists(checkpoint)
                             ? "; the last good checkpoint is " + checkpoint : ""), e);
                 }
+                if (root) out.println(report.loaderSummary());
                 if (trainer.restoreBest() && root) {
                     out.println("restored the weights of the best validation epoch");
-                    Checkpoint.save(checkpoint, model, optimizer, Map.of("variant", variantName, "model", "LeNet-5",
+                    Checkpoint.save(checkpoint, model, optimizer, with(described, Map.of("variant", variantName, "model", "LeNet-5",
                             PREPROCESSING_KEY, PREPROCESSING,
-                            "epoch", Integer.toString(report.epochs().getLast().epoch())));
+                            "epoch", Integer.toString(report.epochs().getLast().epoch()))));
                 }
                 Metrics test = trainer.evaluate(mnist.test(), mnist.test().indices());
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -246,6 +261,12 @@ final class LenetCommand implements Command {
         return String.format(Locale.ROOT, "communication: %.2f ms per step exposed (in MPI with nothing else to do) of %.2f ms"
                 + " backward + allreduce (%.0f%%), over %d steps", p.exposedSecondsPerStep() * 1e3, p.backwardSecondsPerStep() * 1e3,
                 100 * p.exposedSecondsPerStep() / Math.max(1e-12, p.backwardSecondsPerStep()), p.steps());
+    }
+
+    private static Map<String, String> with(Map<String, String> a, Map<String, String> b) {
+        Map<String, String> m = new LinkedHashMap<>(a);
+        m.putAll(b);
+        return m;
     }
 
     /** How the digits reach the network (Mnist's padding and scaling): stored, and checked on --resume and eval. */

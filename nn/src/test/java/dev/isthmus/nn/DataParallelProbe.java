@@ -60,7 +60,7 @@ public final class DataParallelProbe {
              Sequential model = LeNet5.classic().compile(backend, local, Shape.of(1, 32, 32), Sequential.Mode.TRAIN, seed);
              SGD sgd = new SGD(model.parameters(), 0.05f, 0.9f, 5e-4f, false);
              Trainer trainer = new Trainer(model, sgd, Progress.silent());
-             BatchLoader loader = new BatchLoader(data, data.indices(), local, 5, true, true, null, rank, ranks)) {
+             BatchLoader loader = new BatchLoader(data, data.indices(), local, 5, true, true, null, 1, rank, ranks)) {
             DataParallel dp = new DataParallel(comm, model, 0, 0);   // one bucket per layer: many overlapping allreduces
             trainer.dataParallel(dp);
             int start = 0;

@@ -31,7 +31,7 @@ class BatchLoaderShardTest {
                 int[] seen = new int[m];
                 int shardLength = (m + ranks - 1) / ranks;
                 for (int r = 0; r < ranks; r++) {
-                    try (BatchLoader shard = new BatchLoader(data, data.indices(), 4, 9, true, false, null, r, ranks)) {
+                    try (BatchLoader shard = new BatchLoader(data, data.indices(), 4, 9, true, false, null, 1, r, ranks)) {
                         int[] order = shard.order(epoch);
                         assertEquals(shardLength, order.length, "rank " + r + "'s shard length");
                         for (int k = 0; k < order.length; k++) {
@@ -53,7 +53,7 @@ class BatchLoaderShardTest {
     @CsvSource({"2, 2", "-1, 2", "0, 0"})
     void aRankOutsideTheJobIsRefused(int rank, int ranks) {
         try (ImageDataset data = ImageDataset.copyOf("shards", 1, 1, 1, new float[3], new int[3])) {
-            var e = assertThrows(IllegalArgumentException.class, () -> new BatchLoader(data, data.indices(), 1, 1, true, false, null, rank, ranks));
+            var e = assertThrows(IllegalArgumentException.class, () -> new BatchLoader(data, data.indices(), 1, 1, true, false, null, 1, rank, ranks));
             assertEquals("BatchLoader(shards): rank " + rank + " of " + ranks + " is not in [0, ranks) with ranks >= 1", e.getMessage());
         }
     }
