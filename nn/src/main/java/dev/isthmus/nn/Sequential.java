@@ -3,6 +3,7 @@ package dev.isthmus.nn;
 import dev.isthmus.engine.Backend;
 import dev.isthmus.engine.DType;
 import dev.isthmus.engine.EltwiseKind;
+import dev.isthmus.engine.Lifetime;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 
@@ -29,6 +30,10 @@ import java.util.SplittableRandom;
  * over the output and one activation buffer fewer. The layers, their names and checkpoints do not
  * change; the activation layer passes through. Results equal the unfused model's up to float
  * rounding of tanh and sigmoid (ReLU: bit for bit). {@link #fuseActivations(boolean)} turns it off.
+ *
+ * <p>{@link #close()} while other threads run {@link #forward} or {@link #backward} waits for those
+ * calls to finish before freeing anything; later calls throw {@link IllegalStateException} saying
+ * the model was closed (a {@link Lifetime} per compile).
  */
 public final class Sequential implements AutoCloseable {
     public enum Mode { TRAIN, INFERENCE }
@@ -46,6 +51,7 @@ public final class Sequential implements AutoCloseable {
     private List<AutoCloseable> owned = List.of();
     private boolean fuseActivations = true;
     private boolean[] fusedWithNext = new boolean[0];   // per layer, as compiled
+    private volatile Lifetime lifetime;                 // per compile; kept after close for its message
 
     public Sequential(Layer... layers) {
         this(List.of(layers));
@@ -113,6 +119,8 @@ public final class Sequential implements AutoCloseable {
         if (batch <= 0) throw new IllegalArgumentException("batch must be > 0, got " + batch);
         close();
         List<Shape> shapes = inferShapes(input);
+        MemoryBudget.check(layers, fusionPlan(), batch, input, shapes, mode == Mode.TRAIN);   // before allocating anything
+        this.lifetime = new Lifetime("the model (" + layers.size() + " layers, batch " + batch + ")");
         this.backend = backend;
         this.batch = batch;
         this.inputShape = input;
@@ -196,7 +204,15 @@ public final class Sequential implements AutoCloseable {
      * The buffer is the layer's own and is overwritten by the next forward.
      */
     public Tensor forwardTo(Tensor input, int last) {
-        requireCompiled();
+        Lifetime l = enter();
+        try {
+            return forwardToInside(input, last);
+        } finally {
+            l.exit();
+        }
+    }
+
+    private Tensor forwardToInside(Tensor input, int last) {
         Shape expected = batchedInputShape;   // computed at compile: forward allocates nothing
         if (!input.shape().equals(expected)) {
             throw new IllegalArgumentException("model input has shape " + input.shape() + ", expected " + expected
@@ -224,11 +240,23 @@ public final class Sequential implements AutoCloseable {
 
     /** Back-propagates {@code diffOutput} (the gradient of the loss w.r.t. the last output); gradients accumulate. */
     public void backward(Tensor diffOutput) {
-        requireCompiled();
-        if (!compiledForTraining) throw new IllegalStateException("the model was compiled for inference; compile with Mode.TRAIN to train");
-        Tensor g = diffOutput;
-        for (int i = layers.size() - 1; i >= 0; i--) g = layers.get(i).backward(g, i > 0);
-        gradients.markDirty();
+        Lifetime l = enter();
+        try {
+            if (!compiledForTraining) throw new IllegalStateException("the model was compiled for inference; compile with Mode.TRAIN to train");
+            Tensor g = diffOutput;
+            for (int i = layers.size() - 1; i >= 0; i--) g = layers.get(i).backward(g, i > 0);
+            gradients.markDirty();
+        } finally {
+            l.exit();
+        }
+    }
+
+    /** Starts a call that keeps this compile alive until {@code exit}: throws when not compiled or closed. */
+    private Lifetime enter() {
+        Lifetime l = lifetime;
+        if (l == null) requireCompiled();
+        l.enter();   // after close (until the next compile) this throws naming the closed model
+        return l;
     }
 
     /** Sets every gradient to zero. */
@@ -278,6 +306,8 @@ public final class Sequential implements AutoCloseable {
 
     /** Frees every plan and buffer (layers first, in reverse). The model can be compiled again. */
     @Override public void close() {
+        Lifetime l = lifetime;
+        if (l != null) l.close();   // waits for the forward and backward calls in flight
         if (backend == null) return;
         for (int i = layers.size() - 1; i >= 0; i--) layers.get(i).close();
         RuntimeException failure = null;

@@ -11,6 +11,7 @@ import dev.isthmus.engine.Device;
 import dev.isthmus.engine.DropoutPlan;
 import dev.isthmus.engine.EltwiseKind;
 import dev.isthmus.engine.EltwisePlan;
+import dev.isthmus.engine.Lifetime;
 import dev.isthmus.engine.LinearSpec;
 import dev.isthmus.engine.LrnPlan;
 import dev.isthmus.engine.LrnSpec;
@@ -53,6 +54,8 @@ public final class DnnlBackend implements Backend {
     private final Set<DnnlOpPlan> plans = ConcurrentHashMap.newKeySet();
     private final LongAdder reorders = new LongAdder();
     private volatile boolean closed;
+    /** Named by a plan's exception when the backend closed it; plans wait for their own calls. */
+    private final Lifetime lifetime = new Lifetime("dnnl backend");
     /** The Java kernels' threads (as many as oneDNN's OpenMP threads), for large element-wise ops. */
     private final ThreadTeam team;
     private final ParallelArrays arrays;
@@ -157,6 +160,8 @@ public final class DnnlBackend implements Backend {
 
     Dnnl.Engine engine() { return engine; }
 
+    Lifetime lifetime() { return lifetime; }
+
     /** This thread's stream, created on its first call. */
     Dnnl.Stream stream() {
         Dnnl.Stream s = stream.get();
@@ -190,6 +195,7 @@ public final class DnnlBackend implements Backend {
             if (closed) return;
             closed = true;
         }
+        lifetime.close();
         for (DnnlOpPlan p : List.copyOf(plans)) p.close();
         synchronized (this) {
             for (Dnnl.Stream s : streams) s.close();
