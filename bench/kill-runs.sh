@@ -66,10 +66,10 @@ run_and_kill() {   # $1 name, $2 seconds before the kill, then the command line
 
 ./isthmus help >/dev/null 2>&1   # builds when needed, outside the timed kills
 for ((i = 0; i < N; i++)); do
-    run_and_kill lenet $((4 + RANDOM % 16)) lenet --epochs 30 --limit 3000 --validation 100 --batch 32
+    run_and_kill lenet $((8 + RANDOM % 25)) lenet --epochs 30 --limit 3000 --validation 100 --batch 32
 done
 for ((i = 0; i < N; i++)); do
-    run_and_kill alexnet $((6 + RANDOM % 30)) alexnet --synthetic --per-class 20 --epochs 30 --batch 8
+    run_and_kill alexnet $((10 + RANDOM % 36)) alexnet --synthetic --per-class 20 --epochs 30 --batch 8
 done
 # The next start in each folder removes what the kills left: a short run over it (--overwrite).
 for name in lenet alexnet; do

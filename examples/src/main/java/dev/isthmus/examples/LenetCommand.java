@@ -10,6 +10,8 @@ import dev.isthmus.engine.Shape;
 import dev.isthmus.nn.Adam;
 import dev.isthmus.nn.Checkpoint;
 import dev.isthmus.nn.CheckpointKeys;
+import dev.isthmus.nn.Model;
+import dev.isthmus.nn.Preprocessing;
 import dev.isthmus.nn.LeNet5;
 import dev.isthmus.nn.LrSchedule;
 import dev.isthmus.nn.Metrics;
@@ -141,6 +143,9 @@ final class LenetCommand implements Command {
             }
             ImageDataset.Split split = train.split(validation, seed);
             model.compile(backend, batch, Shape.of(1, Mnist.SIZE, Mnist.SIZE), Sequential.Mode.TRAIN, seed);
+            // the model-file description: `./isthmus serve --model .../model.safetensors` rebuilds the model from it
+            Map<String, String> described = Model.metadata("LeNet-5 " + variantName, model,
+                    Shape.of(1, Mnist.SIZE, Mnist.SIZE), null, Preprocessing.mnist());
             Map<String, Object> config = new LinkedHashMap<>();
             config.put("model", "LeNet-5 " + variantName);
             config.put("parameters", model.parameters().count());
@@ -199,9 +204,9 @@ final class LenetCommand implements Command {
                     trainer.fit(loader, train, split.validation(), mnist.test(), options, start, stats -> {
                         report.add(stats, loader.lastEpoch());
                         out.println(RunReport.epochLine(stats, epochs) + RunReport.dataWait(loader.lastEpoch(), stats.seconds()));
-                        Checkpoint.save(checkpoint, model, optimizer, Map.of(
+                        Checkpoint.save(checkpoint, model, optimizer, with(described, Map.of(
                                 "epoch", Integer.toString(stats.epoch()), "variant", variantName,
-                                "model", "LeNet-5", PREPROCESSING_KEY, PREPROCESSING));
+                                "model", "LeNet-5", PREPROCESSING_KEY, PREPROCESSING)));
                         interrupt.saved(stats.epoch());
                         report.writeMetrics(Map.of());
                         report.writeCurves("LeNet-5 on MNIST");
@@ -213,9 +218,9 @@ final class LenetCommand implements Command {
                 out.println(report.loaderSummary());
                 if (trainer.restoreBest()) {
                     out.println("restored the weights of the best validation epoch");
-                    Checkpoint.save(checkpoint, model, optimizer, Map.of("variant", variantName, "model", "LeNet-5",
+                    Checkpoint.save(checkpoint, model, optimizer, with(described, Map.of("variant", variantName, "model", "LeNet-5",
                             PREPROCESSING_KEY, PREPROCESSING,
-                            "epoch", Integer.toString(report.epochs().getLast().epoch())));
+                            "epoch", Integer.toString(report.epochs().getLast().epoch()))));
                 }
                 Metrics test = trainer.evaluate(mnist.test(), mnist.test().indices());
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -223,6 +228,12 @@ final class LenetCommand implements Command {
             }
         }
         return 0;
+    }
+
+    private static Map<String, String> with(Map<String, String> a, Map<String, String> b) {
+        Map<String, String> m = new LinkedHashMap<>(a);
+        m.putAll(b);
+        return m;
     }
 
     /** How the digits reach the network (Mnist's padding and scaling): stored, and checked on --resume and eval. */

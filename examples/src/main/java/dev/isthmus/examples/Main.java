@@ -20,6 +20,7 @@ public final class Main {
             new AlexnetCommand(),
             new ShapesCommand(),
             new ConvolveCommand(),
+            new ServeCommand(),
             new InfoCommand(),
             new BenchCommand());
 

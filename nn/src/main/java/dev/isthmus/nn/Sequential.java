@@ -116,6 +116,22 @@ public final class Sequential implements AutoCloseable {
      * parameters are initialised from {@code seed}. Compiling again first frees the previous compile.
      */
     public Sequential compile(Backend backend, int batch, Shape input, Mode mode, long seed) {
+        return compile(backend, batch, input, mode, seed, null);
+    }
+
+    /**
+     * Compiles for inference over parameter values that someone else owns: {@code values} (P), a
+     * tensor on {@code backend} laid out as {@link #parameters()}'s value slab, is used as it is
+     * (not copied, not initialised, not freed by {@link #close}). Many models of the same layers
+     * compiled over one slab share their weights and nothing else: this is how
+     * {@link Predictor} gives each execution context its own buffers over one copy of the weights.
+     */
+    public Sequential compileShared(Backend backend, int batch, Shape input, Tensor values) {
+        if (values == null) throw new IllegalArgumentException("values is null");
+        return compile(backend, batch, input, Mode.INFERENCE, 0, values);
+    }
+
+    private Sequential compile(Backend backend, int batch, Shape input, Mode mode, long seed, Tensor sharedValues) {
         if (batch <= 0) throw new IllegalArgumentException("batch must be > 0, got " + batch);
         close();
         List<Shape> shapes = inferShapes(input);
@@ -131,7 +147,7 @@ public final class Sequential implements AutoCloseable {
         this.training = compiledForTraining;
         this.owned = CompileContext.newOwnedList();
         this.gradients = new GradientSink(backend);
-        List<List<Parameter>> perLayer = allocateParameters(input, new SplittableRandom(seed));
+        List<List<Parameter>> perLayer = allocateParameters(input, new SplittableRandom(seed), sharedValues);
         this.fusedWithNext = fusionPlan();
         Shape in = input;
         for (int i = 0; i < layers.size(); i++) {
@@ -146,7 +162,7 @@ public final class Sequential implements AutoCloseable {
         return this;
     }
 
-    private List<List<Parameter>> allocateParameters(Shape input, SplittableRandom random) {
+    private List<List<Parameter>> allocateParameters(Shape input, SplittableRandom random, Tensor shared) {
         List<List<Layer.ParameterSlot>> slots = new ArrayList<>();
         long total = 0, largest = 1;
         Shape in = input;
@@ -159,7 +175,12 @@ public final class Sequential implements AutoCloseable {
             largest = Math.max(largest, layerTotal);
             in = outputShapes.get(i);
         }
-        Tensor values = total == 0 ? null : own(backend.allocate(Shape.of(Math.toIntExact(total)), DType.F32));
+        if (shared != null && shared.elements() != total) {
+            throw new IllegalArgumentException("shared parameter values have " + shared.elements()
+                    + " elements, the model needs " + total);
+        }
+        Tensor values = total == 0 ? null
+                : shared != null ? shared : own(backend.allocate(Shape.of(Math.toIntExact(total)), DType.F32));
         Tensor grads = total == 0 || !compiledForTraining ? null
                 : own(backend.allocate(Shape.of(Math.toIntExact(total)), DType.F32));
         Tensor scratch = grads == null ? null : own(backend.allocate(Shape.of(Math.toIntExact(largest)), DType.F32));
@@ -171,9 +192,11 @@ public final class Sequential implements AutoCloseable {
             long scratchOffset = 0;
             for (Layer.ParameterSlot s : slots.get(i)) {
                 Tensor v = values.view(offset, s.shape());
-                float[] init = new float[Math.toIntExact(s.shape().elements())];
-                s.init().fill(init, s.fanIn(), s.fanOut(), random);
-                v.copyFrom(init);
+                if (shared == null) {
+                    float[] init = new float[Math.toIntExact(s.shape().elements())];
+                    s.init().fill(init, s.fanIn(), s.fanOut(), random);
+                    v.copyFrom(init);
+                }
                 Tensor g = grads == null ? null : grads.view(offset, s.shape());
                 if (g != null) gradients.register(g, scratch.view(scratchOffset, s.shape()));
                 scratchOffset += s.shape().elements();

@@ -112,9 +112,15 @@ abstract class DnnlOpPlan implements AutoCloseable {
         lifetime.exit();
     }
 
-    /** Runs call {@code index} of context {@code c} on this thread's stream and counts its reorders. */
+    /** Runs call {@code index} of context {@code c} on a leased stream and counts its reorders. */
     final void run(Context c, int index) {
-        int n = c.bound[index].run(backend.stream());
+        StreamPool.Lease lease = backend.acquireStream();
+        int n;
+        try {
+            n = c.bound[index].run(lease.stream());
+        } finally {
+            backend.release(lease);
+        }
         if (n > 0) {
             reorders.add(n);
             backend.countReorders(n);
