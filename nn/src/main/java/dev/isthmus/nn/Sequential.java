@@ -51,6 +51,7 @@ public final class Sequential implements AutoCloseable {
     private List<AutoCloseable> owned = List.of();
     private boolean fuseActivations = true;
     private boolean[] fusedWithNext = new boolean[0];   // per layer, as compiled
+    private java.util.function.IntConsumer afterLayerBackward;   // null: none (see onLayerBackward)
     private volatile Lifetime lifetime;                 // per compile; kept after close for its message
 
     public Sequential(Layer... layers) {
@@ -269,7 +270,10 @@ public final class Sequential implements AutoCloseable {
         try {
             if (!compiledForTraining) throw new IllegalStateException("the model was compiled for inference; compile with Mode.TRAIN to train");
             Tensor g = diffOutput;
-            for (int i = layers.size() - 1; i >= 0; i--) g = layers.get(i).backward(g, i > 0);
+            for (int i = layers.size() - 1; i >= 0; i--) {
+                g = layers.get(i).backward(g, i > 0);
+                if (afterLayerBackward != null) afterLayerBackward.accept(i);
+            }
             gradients.markDirty();
         } finally {
             l.exit();
@@ -282,6 +286,16 @@ public final class Sequential implements AutoCloseable {
         if (l == null) requireCompiled();
         l.enter();   // after close (until the next compile) this throws naming the closed model
         return l;
+    }
+
+    /**
+     * Calls {@code listener} with each layer's index right after that layer's backward (last
+     * layer first), when its parameter gradients are final for this pass: data-parallel training
+     * ({@link DataParallel}) starts allreducing a bucket of gradients there while the earlier
+     * layers still run. Null removes it.
+     */
+    public void onLayerBackward(java.util.function.IntConsumer listener) {
+        this.afterLayerBackward = listener;
     }
 
     /** Sets every gradient to zero. */
