@@ -1,7 +1,7 @@
 // Writes the FFM bindings in jextract's layout where jextract itself is not installed.
 //
 // Run from the repository root:
-//   java bindings/jextract/Generate.java [--only dnnl,omp,opencl,cuda] [path/to/dnnl-...-linux-x86_64.jar]
+//   java bindings/jextract/Generate.java [--only dnnl,omp,opencl,cuda,mpi] [path/to/dnnl-...-linux-x86_64.jar]
 // It reads the same include lists as jextract.sh (includes-<target>.txt), parses the prototypes
 // of the included functions from `gcc -E` (with the same -D and -I flags jextract gets), and asks
 // gcc for every fact a parse could get wrong: a generated C program prints the kind and size of
@@ -12,7 +12,8 @@
 //
 // Headers: oneDNN's from the natives jar; GCC's omp.h; OpenCL's from $OPENCL_INCLUDE (default
 // /usr/include, Debian's opencl-c-headers); cuda.h from $CUDA_HOME/include (default
-// /usr/local/cuda). A selected target whose header is missing is an error, never skipped.
+// /usr/local/cuda); Open MPI's mpi.h from $MPI_INCLUDE (default
+// /usr/lib/x86_64-linux-gnu/openmpi/include, Debian's libopenmpi-dev). A selected target whose header is missing is an error, never skipped.
 //
 // Versioned names (cuda.h: #define cuMemAlloc cuMemAlloc_v2): a list names the symbol the
 // header declares after preprocessing, as jextract needs; a listed name that the header
@@ -90,7 +91,7 @@ public class Generate {
         if (!Files.isDirectory(jextractDir)) {
             throw new IllegalStateException("run from the repository root (no bindings/jextract in " + root + ")");
         }
-        List<String> all = List.of("dnnl", "omp", "opencl", "cuda");
+        List<String> all = List.of("dnnl", "omp", "opencl", "cuda", "mpi");
         List<String> only = all;
         Path jar = Path.of(System.getProperty("user.home"),
                 ".m2/repository/org/bytedeco/dnnl/3.13-1.5.14/dnnl-3.13-1.5.14-linux-x86_64.jar");
@@ -135,6 +136,12 @@ public class Generate {
                 generate(new Target("cuda", requireHeader(include.resolve("cuda.h"),
                         "install the CUDA toolkit, or set CUDA_HOME"), List.of("-I", include.toString()),
                         "includes-cuda.txt", "dev.isthmus.bindings.cuda", "cuda_h", lazyLookup("cuda")), jextractDir, work, out);
+            }
+            if (only.contains("mpi")) {
+                Path include = Path.of(System.getenv().getOrDefault("MPI_INCLUDE", "/usr/lib/x86_64-linux-gnu/openmpi/include"));
+                generate(new Target("mpi", requireHeader(include.resolve("mpi.h"),
+                        "apt-get install libopenmpi-dev, or set MPI_INCLUDE"), List.of("-I", include.toString()),
+                        "includes-mpi.txt", "dev.isthmus.bindings.mpi", "mpi_h", lazyLookup("mpi")), jextractDir, work, out);
             }
         } finally {
             try (var paths = Files.walk(work)) {

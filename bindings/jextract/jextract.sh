@@ -61,3 +61,14 @@ perl -0pi -e 's/static final SymbolLookup SYMBOL_LOOKUP = .*?;/static final Symb
   "$out/dev/isthmus/bindings/opencl/cl_h.java"
 perl -0pi -e 's/static final SymbolLookup SYMBOL_LOOKUP = .*?;/static final SymbolLookup SYMBOL_LOOKUP = name -> dev.isthmus.bindings.NativeLibraries.cuda().lookup().find(name);/s' \
   "$out/dev/isthmus/bindings/cuda/cuda_h.java"
+
+# Open MPI (Debian's libopenmpi-dev): see includes-mpi.txt for why the predefined handles are not bound.
+mpi_include="${MPI_INCLUDE:-/usr/lib/x86_64-linux-gnu/openmpi/include}"
+jextract --output "$out" \
+  -t dev.isthmus.bindings.mpi --header-class-name mpi_h \
+  -I "$mpi_include" \
+  -l :libmpi.so.40 \
+  @bindings/jextract/includes-mpi.txt \
+  "$mpi_include/mpi.h"
+perl -0pi -e 's/static final SymbolLookup SYMBOL_LOOKUP = .*?;/static final SymbolLookup SYMBOL_LOOKUP = name -> dev.isthmus.bindings.NativeLibraries.mpi().lookup().find(name);/s' \
+  "$out/dev/isthmus/bindings/mpi/mpi_h.java"

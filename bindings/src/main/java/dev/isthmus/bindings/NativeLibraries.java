@@ -1,5 +1,6 @@
 // Finds and loads the native libraries of the FFM bindings: oneDNN (libdnnl.so.3) and its OpenMP
-// runtime (libgomp.so.1); the OpenCL ICD loader (libOpenCL.so.1); the CUDA driver (libcuda.so.1).
+// runtime (libgomp.so.1); the OpenCL ICD loader (libOpenCL.so.1); the CUDA driver (libcuda.so.1);
+// Open MPI (libmpi.so.40).
 //
 // Order: an explicit path (system property isthmus.dnnl.library, then environment variable
 // ISTHMUS_DNNL_LIBRARY; a file or a folder holding libdnnl.so.3) wins; otherwise the two files
@@ -9,11 +10,12 @@
 // and is renamed into place atomically, so JVMs starting at once are safe: the first rename
 // wins, the others use its copy. A failure names every place tried and suggests ldd.
 //
-// OpenCL and CUDA are system libraries: an explicit path (isthmus.opencl.library /
-// ISTHMUS_OPENCL_LIBRARY, isthmus.cuda.library / ISTHMUS_CUDA_LIBRARY) wins, else the soname is
+// OpenCL, CUDA and MPI are system libraries: an explicit path (isthmus.opencl.library /
+// ISTHMUS_OPENCL_LIBRARY, isthmus.cuda.library / ISTHMUS_CUDA_LIBRARY, isthmus.mpi.library /
+// ISTHMUS_MPI_LIBRARY) wins, else the soname is
 // handed to the dynamic linker (LD_LIBRARY_PATH, /etc/ld.so.cache, the default folders). Nothing is
-// bundled. An absent library is an UnsatisfiedLinkError from openCl() or cuda() that names
-// every place tried and what to install; the bindings' header classes (cl_h, cuda_h) load it
+// bundled. An absent library is an UnsatisfiedLinkError from openCl(), cuda() or mpi() that names
+// every place tried and what to install; the bindings' header classes (cl_h, cuda_h, mpi_h) load it
 // only on their first downcall, so their constants work without it.
 package dev.isthmus.bindings;
 
@@ -68,6 +70,12 @@ public final class NativeLibraries {
     public static final String CUDA_ENV = "ISTHMUS_CUDA_LIBRARY";
     /** The CUDA driver API's soname; it comes with the NVIDIA driver, not with the CUDA toolkit. */
     public static final String CUDA_FILE = "libcuda.so.1";
+    /** System property naming libmpi.so.40 (a file or a folder). */
+    public static final String MPI_PROPERTY = "isthmus.mpi.library";
+    /** Environment variable naming libmpi.so.40 (a file or a folder), after the property. */
+    public static final String MPI_ENV = "ISTHMUS_MPI_LIBRARY";
+    /** Open MPI 4 and 5's soname (MPICH's is libmpi.so.12, with another ABI: see engine's MpiShim). */
+    public static final String MPI_FILE = "libmpi.so.40";
 
     /**
      * A library the system provides, found by an explicit path or by its soname.
@@ -89,6 +97,10 @@ public final class NativeLibraries {
                     + " (Debian: apt-get install nvidia-driver libcuda1 from non-free; or NVIDIA's installer) on a machine"
                     + " with an NVIDIA GPU; in a container, start it with the NVIDIA Container Toolkit (docker run --gpus all)."
                     + " nvidia-smi shows whether the driver works. The toolkit's stubs/libcuda.so only links, it cannot run.");
+
+    static final SystemLibrary MPI = new SystemLibrary("Open MPI", MPI_FILE, MPI_PROPERTY, MPI_ENV,
+            "Install Open MPI: on Debian or Ubuntu, apt-get install openmpi-bin libopenmpi-dev (mpirun and libmpi.so.40);"
+                    + " mpirun --version shows what is installed.");
 
     /**
      * A loaded library.
@@ -154,6 +166,20 @@ public final class NativeLibraries {
      */
     public static NativeLibrary cuda() {
         return system(CUDA);
+    }
+
+    /**
+     * Open MPI (libmpi.so.40), loaded on the first call: the path named by isthmus.mpi.library
+     * or ISTHMUS_MPI_LIBRARY, else the soname. Throws {@link UnsatisfiedLinkError} naming every
+     * place tried and what to install.
+     */
+    public static NativeLibrary mpi() {
+        return system(MPI);
+    }
+
+    /** Why {@link #mpi()} fails (its message), or empty when it loads: for reports and test assumptions. */
+    public static Optional<String> mpiProblem() {
+        return problem(MPI);
     }
 
     /** Why {@link #openCl()} fails (its message), or empty when it loads: for reports and test assumptions. */

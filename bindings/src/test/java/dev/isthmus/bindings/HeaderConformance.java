@@ -306,10 +306,13 @@ public final class HeaderConformance {
         }
     }
 
+    static final Pattern LEADING_ATTRIBUTE = Pattern.compile("^__attribute__ ?\\(\\((?:[^()]|\\([^()]*\\))*\\)\\) ?");
+
     static Prototype prototype(List<String> statements, String name, Path header) {
         Pattern p = Pattern.compile("^(?!typedef)([^()]*)\\b" + Pattern.quote(name) + " ?\\((.*)\\)(?: __attribute__.*)?$");
         for (String st : statements) {
-            Matcher m = p.matcher(st);
+            // A leading visibility attribute (Open MPI's OMPI_DECLSPEC) is not part of the type.
+            Matcher m = p.matcher(LEADING_ATTRIBUTE.matcher(st).replaceFirst(""));
             if (m.matches()) {
                 String list = m.group(2).strip();
                 List<String> params = list.equals("void") || list.isEmpty() ? List.of() : splitTopLevel(list);

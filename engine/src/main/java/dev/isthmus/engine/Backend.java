@@ -61,6 +61,13 @@ public interface Backend extends AutoCloseable {
     /** Sets every element of a float tensor to {@code value}. */
     void fill(Tensor t, float value);
 
+    /**
+     * This backend with the plans made through it attributed to the model layer {@code layer}: a
+     * profiler's label ({@link dev.isthmus.engine.profile.ProfilingBackend}). Models compile each
+     * layer against it; every other backend returns itself, so the label costs nothing.
+     */
+    default Backend forLayer(String layer) { return this; }
+
     /** One line on what runs underneath (library version, ISA, threads), for logs and {@code isthmus info}. */
     String describe();
 

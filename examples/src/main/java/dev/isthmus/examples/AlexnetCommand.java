@@ -10,8 +10,10 @@ import dev.isthmus.engine.Backends;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.nn.Adam;
 import dev.isthmus.nn.AlexNet;
+import dev.isthmus.engine.Communicator;
 import dev.isthmus.nn.Checkpoint;
 import dev.isthmus.nn.CheckpointKeys;
+import dev.isthmus.nn.DataParallel;
 import dev.isthmus.nn.LrSchedule;
 import dev.isthmus.nn.Metrics;
 import dev.isthmus.nn.ModelSummary;
@@ -52,7 +54,7 @@ final class AlexnetCommand implements Command {
     /** --synthetic defaults: images per class (a tenth held out), batch, epochs. */
     static final int SYNTHETIC_PER_CLASS = 66, SYNTHETIC_BATCH = 16, SYNTHETIC_EPOCHS = 5;
 
-    private final Args.Spec spec = new Args.Spec()
+    private final Args.Spec spec = Distributed.declare(new Args.Spec()
             .description("AlexNet (Krizhevsky, Sutskever, Hinton 2012) on an image folder (DIR/<class>/<image>, as torchvision's\n"
                     + "ImageFolder): images resized to a shorter side of 256, random 227x227 crops (224 for --variant modern)\n"
                     + "with mirroring and the paper's PCA colour shift, the mean subtracted; SGD with momentum and weight\n"
@@ -118,7 +120,8 @@ final class AlexnetCommand implements Command {
             .example("alexnet --summary --variant modern")
             .example("alexnet --data ~/imagenet-subset --epochs 30 --batch 128 --ten-crop")
             .example("alexnet eval --checkpoint runs/alexnet-20261127-101500/model.safetensors --data data/shapes --ten-crop")
-            .example("alexnet similar --checkpoint runs/alexnet-20261127-101500/model.safetensors --data data/shapes --query q.png");
+            .example("alexnet similar --checkpoint runs/alexnet-20261127-101500/model.safetensors --data data/shapes --query q.png")
+            .example("alexnet --synthetic --variant modern --ranks 2"));
 
     @Override public String name() { return "alexnet"; }
 
@@ -157,9 +160,20 @@ final class AlexnetCommand implements Command {
     }
 
     private int train(Args args, PrintStream out) throws Exception {
+        if (Distributed.shouldLaunch(args)) return Distributed.launch(name(), args, out);
+        return Distributed.run(args, name(), out, (comm, o) -> train(args, comm, o));
+    }
+
+    /**
+     * One rank's training (the whole of it with one rank): each rank trains on its shard of every
+     * epoch; validation runs whole on every rank (the same weights give the same metrics), rank 0
+     * alone prints and writes.
+     */
+    private int train(Args args, Communicator comm, PrintStream out) throws Exception {
+        boolean root = comm.rank() == 0;
         int epochs = args.bool("synthetic") && !args.has("epochs") ? SYNTHETIC_EPOCHS : args.positiveInt("epochs");
         boolean synthetic = args.bool("synthetic");
-        int batch = synthetic && !args.has("batch") ? SYNTHETIC_BATCH : args.positiveInt("batch");
+        int batch = Distributed.localBatch(args, synthetic ? SYNTHETIC_BATCH : Integer.parseInt(args.string("batch")), comm.size());
         boolean adam = args.has("optimizer") ? oneOf(args, "optimizer", "sgd", "adam").equals("adam") : synthetic;
         float lr = args.has("lr") ? args.floatInRange("lr", 1e-7f, 10f) : adam ? 3e-4f : 0.01f;
         float momentum = args.floatInRange("momentum", 0f, 0.999f);
@@ -195,13 +209,14 @@ final class AlexnetCommand implements Command {
         Path outDir = args.has("out") ? args.path("out")
                 : Path.of("runs", "alexnet-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
 
-        RunFolder.prepare(outDir, args.bool("overwrite"), resume, out);
+        if (root) RunFolder.prepare(outDir, args.bool("overwrite"), resume, out);   // the other ranks write nothing there
         long t0 = System.nanoTime();
         Path generated = null;
         Thread cleanup = null;   // deletes the generated folder when the run is interrupted (Ctrl-C)
         try {
             if (synthetic) {
-                generated = RunFolder.scratchFolder(outDir, "shapes");   // under the run: a kill -9 leaves it where the next start removes it
+                // under the run: a kill -9 leaves it where the next start removes it (the other ranks' in the temporary folder)
+                generated = root ? RunFolder.scratchFolder(outDir, "shapes") : Files.createTempDirectory("isthmus-shapes-");
                 Path folder = generated;
                 cleanup = new Thread(() -> deleteTree(folder), "isthmus-cleanup");
                 Runtime.getRuntime().addShutdownHook(cleanup);
@@ -252,6 +267,10 @@ final class AlexnetCommand implements Command {
                 config.put("input", List.of(3, side, side));
                 config.put("epochs", epochs);
                 config.put("batch", batch);
+                if (comm.size() > 1) {
+                    config.put("ranks", comm.size());
+                    config.put("global_batch", batch * comm.size());
+                }
                 config.put("init", heInit ? "he" : "variant");
                 config.put("input_scale", (double) scale);
                 config.put("optimizer", adam ? "adam" : "sgd");
@@ -267,7 +286,7 @@ final class AlexnetCommand implements Command {
                 config.put("loader_threads", loaderThreads);
                 config.put("decoding", preload ? "all at load" : "on the loader threads, cache " + (cacheBytes >> 20) + " MiB");
                 if (resume != null) config.put("resumed_from", resume.toString());
-                RunReport report = new RunReport(outDir, config);
+                RunReport report = root ? new RunReport(outDir, config) : null;
                 out.printf(Locale.ROOT, "AlexNet %s (%,d parameters) on %s%n", variantName, model.parameters().count(), backend.describe());
                 out.printf(Locale.ROOT, "%d classes; %d training, %d validation images; input %dx%d, (pixel - mean) x %.4g; %s init;"
                         + " batch %d, %s lr %s (warm-up %d steps)%s, weight decay %s%n",
@@ -285,16 +304,22 @@ final class AlexnetCommand implements Command {
                 meta.put("scale", Float.toString(scale));
                 meta.put("seed", Long.toString(seed));
                 List<Map<String, Object>> top5 = new ArrayList<>();
-                Progress progress = Progress.onStderr();
+                Progress progress = root ? Progress.onStderr() : Progress.silent();
                 try (Optimizer sgd = adam ? new Adam(model.parameters(), lr, 0.9f, 0.999f, 1e-8f, weightDecay, false)
                         : new SGD(model.parameters(), lr, momentum, weightDecay, false);
                      Trainer trainer = new Trainer(model, sgd, progress);
-                 RunInterrupt interrupt = RunInterrupt.install(progress, report.file("model.safetensors"), System.err);
-                     BatchLoader loader = data.loader(trainIdx, batch, seed, trainT, true, true, loaderThreads);
+                     RunInterrupt interrupt = root ? RunInterrupt.install(progress, outDir.resolve("model.safetensors"), System.err) : null;
+                     BatchLoader loader = data.loader(trainIdx, batch, seed, trainT, true, true, loaderThreads, comm.rank(), comm.size());
                      BatchLoader valLoader = valIdx.length == 0 ? null
                              : valFolder.loader(valIdx, batch, 0, centre, false, false, loaderThreads)) {
+                    DataParallel parallel = new DataParallel(comm, model);
+                    trainer.dataParallel(parallel);
+                    if (comm.size() > 1) {
+                        out.printf(Locale.ROOT, "data-parallel: %d ranks x batch %d = global batch %d (lr %s applies to its mean gradient); %s%n",
+                                comm.size(), batch, batch * comm.size(), lr, parallel.describe());
+                    }
                     int start = 0;
-                    if (resume != null) {
+                    if (resume != null && root) {   // rank 0 reads the checkpoint; its weights, state and epoch go to all below
                         Map<String, String> saved = metadata(resume);
                         // The preprocessing must be this run's: other pixels would meet weights trained on these.
                         CheckpointKeys.requireSame(resume, saved, "mean", meta.get("mean"), "the training images' mean differs: other --data?");
@@ -311,9 +336,13 @@ final class AlexnetCommand implements Command {
                         out.printf("resumed from %s after epoch %d (lr %s)%n", resume, start, sgd.lr());
                         interrupt.saved(start);
                         RunFolder.history(resume, start).forEach(report::add);   // metrics.json and curves.png keep them
+                    }
+                    start = parallel.broadcastInt(start);
+                    parallel.broadcastFromRoot(sgd);
+                    if (resume != null) {
                         if (start >= epochs) throw new Args.UsageError("--resume: the checkpoint is already at epoch " + start + " of --epochs " + epochs);
                     }
-                    Path checkpoint = report.file("model.safetensors");
+                    Path checkpoint = outDir.resolve("model.safetensors");
                     var options = new Trainer.Options(epochs, 0, schedule, false, warmup);
                     try {
                         trainer.fit(loader, valLoader == null ? null : () -> trainer.evaluate(valLoader), null, options, start, stats -> {
@@ -335,6 +364,8 @@ final class AlexnetCommand implements Command {
                                 ? "; the last good checkpoint is " + checkpoint : "")
                                 + " (a smaller --lr may help)", e);
                     }
+                    if (comm.size() > 1) out.println(LenetCommand.communication(parallel));
+                    if (!root) return 0;   // the rest evaluates and writes: rank 0's part
                     out.println(report.loaderSummary() + (preload ? "" : String.format(Locale.ROOT,
                             "; %d decodes after loading, %d MiB of images in memory", data.decodes(), data.cachedBytes() >> 20)));
                     Map<String, Object> result = new LinkedHashMap<>();

@@ -200,6 +200,17 @@ final class Args {
         this.given = Map.copyOf(given);
     }
 
+    /**
+     * The command line that parses to these Args ({@code train --epochs=5 --distort=true}), for
+     * starting the same command again (on every rank of {@code mpirun}).
+     */
+    List<String> words() {
+        List<String> words = new ArrayList<>();
+        if (action != null) words.add(action);
+        for (Map.Entry<String, String> e : new java.util.TreeMap<>(given).entrySet()) words.add("--" + e.getKey() + "=" + e.getValue());
+        return words;
+    }
+
     /** The action given, or the first declared one; null when the command declares none. */
     String action() { return action; }
 

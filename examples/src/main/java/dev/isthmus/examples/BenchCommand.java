@@ -49,7 +49,7 @@ final class BenchCommand implements Command {
             ConvCase.of("lenet:c5", 1, 64, 16, 5, 120, 5, 1, 0));
     static final List<String> PASSES = List.of("fwd", "bwd_d", "bwd_w");
 
-    private final Args.Spec spec = new Args.Spec()
+    private final Args.Spec spec = BenchProfile.declare(new Args.Spec()
             .description("Runs the same workloads in Isthmus (dnnl and simd), in PyTorch (" + CompareWorker.PYTHON
                     + " bench/compare/torch_worker.py),\nfor convolutions in C calling the same oneDNN primitives "
                     + "(bench/compare/dnnl_worker.c, built with gcc),\nand for inference in ONNX Runtime Java (the models "
@@ -61,13 +61,15 @@ final class BenchCommand implements Command {
                     + "Without --quick the table goes into bench/RESULTS.md, section '" + SECTION + "' (or --section).\nNeeds PyTorch ("
                     + CompareWorker.TORCH_INSTALL + ") and gcc.")
             .action("compare", "Isthmus vs PyTorch vs oneDNN from C vs ONNX Runtime")
+            .action("profile", "a per-op table of one model's training step or inference (BenchProfile)")
             .bool("quick", "a reduced set (smoke test, under 4 minutes): every path once, the numerical checks; writes nothing")
             .flag("rounds", "N", "5", "measured rounds (--quick: 1)")
             .flag("warmup", "N", "1", "warm-up rounds, discarded (--quick: 0)")
             .flag("threads", "N", "2", "threads for every peer (OpenMP, OpenBLAS, simd, ONNX Runtime intra-op); inference also runs at 1")
             .flag("section", "HEADING", SECTION, "the heading of bench/RESULTS.md the full run replaces (appended when missing)")
+            .example("bench profile --model lenet --backend simd")
             .example("bench compare --quick")
-            .example("bench compare --rounds 7");
+            .example("bench compare --rounds 7"));
 
     @Override public String name() { return "bench"; }
 
@@ -88,6 +90,7 @@ final class BenchCommand implements Command {
     }
 
     @Override public int run(Args args, PrintStream out) throws Exception {
+        if (args.action().equals("profile")) return BenchProfile.run(args, out);
         boolean quick = args.bool("quick");
         boolean verbose = args.bool(Args.VERBOSE);   // also: every measurement as it is taken, to stderr
         int rounds = quick && !args.has("rounds") ? 1 : args.intInRange("rounds", 1, 1000);

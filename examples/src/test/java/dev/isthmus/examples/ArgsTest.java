@@ -57,6 +57,17 @@ class ArgsTest {
         assertEquals(-1, parse("--epochs", "-1").intInRange("epochs", -5, 5), "a negative number is a value, not a flag");
     }
 
+    /** What every rank of `--ranks N` is started with: the same parsed command line. */
+    @Test void wordsParseBackToTheSameArgs() {
+        Args a = parse("eval", "--epochs", "3", "--lr=0.5", "--quiet", "--data", "a dir", "--checkpoint=c.st");
+        assertEquals(List.of("eval", "--checkpoint=c.st", "--data=a dir", "--epochs=3", "--lr=0.5", "--quiet=true"), a.words());
+        Args b = spec().parse(a.words());
+        assertEquals(a.words(), b.words());
+        assertEquals(3, b.positiveInt("epochs"));
+        assertEquals(Path.of("a dir"), b.path("data"));
+        assertEquals(List.of("train"), parse().words());
+    }
+
     @Test void unknownAndMalformedFlagsAreNamed() {
         assertEquals("unknown flag --foo", error("--foo"));
         assertEquals("unknown flag --foo", error("--foo=1"));

@@ -72,6 +72,40 @@ public final class Metrics {
         return predictions[i];
     }
 
+    /**
+     * These metrics as numbers that add up across ranks ({@link DataParallel#reduce}): the
+     * counts, the loss sum, the confusion matrix, and the predictions placed at
+     * [start, start + count) of {@code total} slots (as prediction + 1, 0 where another rank's
+     * samples go). The sum over ranks of their packs is the pack of the whole evaluation.
+     */
+    double[] pack(int start, int total) {
+        if (start < 0 || start + count > total) {
+            throw new IllegalArgumentException("predictions [" + start + ", " + (start + count) + ") do not fit " + total + " slots");
+        }
+        double[] p = new double[4 + classes * classes + total];
+        p[0] = count;
+        p[1] = top1Wrong;
+        p[2] = top5Wrong;
+        p[3] = lossSum;
+        for (int t = 0; t < classes; t++) for (int q = 0; q < classes; q++) p[4 + t * classes + q] = confusion[t][q];
+        for (int i = 0; i < count; i++) p[4 + classes * classes + start + i] = predictions[i] + 1;
+        return p;
+    }
+
+    /** The metrics a {@link #pack} (or a sum of packs) describes; every one of its slots must be filled. */
+    static Metrics unpack(int classes, double[] p) {
+        int total = p.length - 4 - classes * classes;
+        Metrics m = new Metrics(classes, total);
+        m.count = (int) p[0];
+        if (m.count != total) throw new IllegalStateException("the packs hold " + m.count + " samples for " + total + " slots");
+        m.top1Wrong = (int) p[1];
+        m.top5Wrong = (int) p[2];
+        m.lossSum = p[3];
+        for (int t = 0; t < classes; t++) for (int q = 0; q < classes; q++) m.confusion[t][q] = (long) p[4 + t * classes + q];
+        for (int i = 0; i < total; i++) m.predictions[i] = (int) p[4 + classes * classes + i] - 1;
+        return m;
+    }
+
     /** The confusion matrix as aligned text: rows are true classes, columns predictions. */
     public String confusionText() {
         StringBuilder sb = new StringBuilder("true\\pred");

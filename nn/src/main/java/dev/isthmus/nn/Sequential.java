@@ -57,6 +57,7 @@ public final class Sequential implements AutoCloseable {
     private boolean[] fusedWithNext = new boolean[0];   // per layer, as compiled
     private MemoryReport.Counter buffers = new MemoryReport.Counter();   // the layers' buffers, as compiled
     private long parameterBytes, gradientBytes;
+    private java.util.function.IntConsumer afterLayerBackward;   // null: none (see onLayerBackward)
     private volatile Lifetime lifetime;                 // per compile; kept after close for its message
 
     public Sequential(Layer... layers) {
@@ -164,7 +165,9 @@ public final class Sequential implements AutoCloseable {
             Layer l = layers.get(i);
             EltwiseKind fuse = fusedWithNext[i] ? ((Activation) layers.get(i + 1)).kind() : null;
             boolean absorbed = i > 0 && fusedWithNext[i - 1];
-            var ctx = new CompileContext(backend, seed, i, batch, in, shapes.get(i), compiledForTraining,
+            // the layer's name labels its plans for a profiler (Backend.forLayer; other backends return themselves)
+            String label = fuse == null ? l.name() : l.name() + "+" + layers.get(i + 1).name();
+            var ctx = new CompileContext(backend.forLayer(label), seed, i, batch, in, shapes.get(i), compiledForTraining,
                     perLayer.get(i), gradients, owned, fuse, absorbed, buffers, inLayout, plainOutput[i],
                     sharedValues == null);   // weights shared with other compiles stay plain, in the shared slab
             l.compile(ctx);
@@ -351,7 +354,10 @@ public final class Sequential implements AutoCloseable {
         try {
             if (!compiledForTraining) throw new IllegalStateException("the model was compiled for inference; compile with Mode.TRAIN to train");
             Tensor g = diffOutput;
-            for (int i = layers.size() - 1; i >= 0; i--) g = layers.get(i).backward(g, i > 0);
+            for (int i = layers.size() - 1; i >= 0; i--) {
+                g = layers.get(i).backward(g, i > 0);
+                if (afterLayerBackward != null) afterLayerBackward.accept(i);
+            }
             gradients.markDirty();
         } finally {
             l.exit();
@@ -364,6 +370,16 @@ public final class Sequential implements AutoCloseable {
         if (l == null) requireCompiled();
         l.enter();   // after close (until the next compile) this throws naming the closed model
         return l;
+    }
+
+    /**
+     * Calls {@code listener} with each layer's index right after that layer's backward (last
+     * layer first), when its parameter gradients are final for this pass: data-parallel training
+     * ({@link DataParallel}) starts allreducing a bucket of gradients there while the earlier
+     * layers still run. Null removes it.
+     */
+    public void onLayerBackward(java.util.function.IntConsumer listener) {
+        this.afterLayerBackward = listener;
     }
 
     /** Sets every gradient to zero. */

@@ -69,6 +69,7 @@ public final class Trainer implements AutoCloseable {
     private final MemorySegment stagingLabels;
     private float[] bestWeights;
     private int warmupSteps;        // from the Options of fit
+    private DataParallel parallel;  // null: this process trains alone
 
     public Trainer(Sequential model, Optimizer optimizer, Progress progress) {
         this.model = model;
@@ -84,6 +85,18 @@ public final class Trainer implements AutoCloseable {
         this.labels = model.backend().allocate(Shape.of(batch), DType.S32);
         this.stagingImages = stagingArena.allocate(in.elements() * Float.BYTES, 64);
         this.stagingLabels = stagingArena.allocate((long) batch * Integer.BYTES, 64);
+    }
+
+    /**
+     * Trains as one rank of a data-parallel job (null: alone): gradients are averaged across
+     * ranks during backward, evaluation of an {@link ImageDataset} is sharded and reduced, the
+     * best-epoch and early-stopping decisions are rank 0's, the epoch listener runs on rank 0
+     * only, and the weights are compared across ranks after every epoch. The loader given to
+     * {@link #fit} must be this rank's shard (BatchLoader's rank constructor).
+     */
+    public Trainer dataParallel(DataParallel parallel) {
+        this.parallel = parallel;
+        return this;
     }
 
     /**
@@ -110,7 +123,10 @@ public final class Trainer implements AutoCloseable {
             float l = loss.forward(logits, labels);
             if (!Float.isFinite(l)) throw new TrainingDivergedException(epoch, done + 1, l);
             optimizer.zeroGrad();
-            model.backward(loss.backward());
+            Tensor diffLogits = loss.backward();
+            if (parallel != null) parallel.beforeBackward(diffLogits);
+            model.backward(diffLogits);
+            if (parallel != null) parallel.afterBackward();
             long step = optimizer.steps();
             if (step < warmupSteps) optimizer.setLr(target * (step + 1) / warmupSteps);
             else if (step == warmupSteps) optimizer.setLr(target);
@@ -159,6 +175,13 @@ public final class Trainer implements AutoCloseable {
      */
     public Metrics evaluate(ImageDataset data, int[] indices) {
         if (indices.length == 0) throw new IllegalArgumentException("cannot evaluate on an empty set (0 of " + data.count() + " images)");
+        if (parallel == null || parallel.size() == 1) return evaluateHere(data, indices);
+        int from = parallel.shardStart(indices.length), to = parallel.shardEnd(indices.length);
+        Metrics mine = evaluateHere(data, java.util.Arrays.copyOfRange(indices, from, to));
+        return parallel.reduce(mine, classes, from, indices.length);
+    }
+
+    private Metrics evaluateHere(ImageDataset data, int[] indices) {
         boolean wasTraining = model.isTraining();
         model.eval();
         Metrics metrics = new Metrics(classes, indices.length);
@@ -274,12 +297,14 @@ public final class Trainer implements AutoCloseable {
             long t0 = System.nanoTime();
             float lr = optimizer.lr();
             double[] train = trainEpoch(trainLoader, epoch, options.epochs());
+            if (parallel != null) train = parallel.average(train);
             double seconds = (System.nanoTime() - t0) / 1e9;
             Metrics val = validation != null ? validation.get() : null;
             boolean last = epoch == options.epochs();
             Metrics tst = test != null && (options.testEveryEpoch() || last) ? test.get() : null;
             double valError = val == null ? Double.NaN : val.top1Error();
             boolean best = val != null && valError < bestError;
+            if (parallel != null) best = parallel.agree(best);
             if (best) {
                 bestError = valError;
                 sinceBest = 0;
@@ -287,7 +312,7 @@ public final class Trainer implements AutoCloseable {
             } else {
                 sinceBest++;
             }
-            long images = (long) trainLoader.batchesPerEpoch() * batch;
+            long images = (long) trainLoader.batchesPerEpoch() * batch * (parallel == null ? 1 : parallel.size());
             var stats = new EpochStats(epoch, train[0], train[1], train[2],
                     val == null ? Double.NaN : val.loss(), valError, val == null ? Double.NaN : val.top5Error(),
                     tst == null ? Double.NaN : tst.loss(), tst == null ? Double.NaN : tst.top1Error(),
@@ -296,8 +321,12 @@ public final class Trainer implements AutoCloseable {
             history.add(stats);
             optimizer.setLr(options.schedule().next(epoch, lr, valError));
             boolean stop = options.patience() > 0 && sinceBest >= options.patience();
+            if (parallel != null) {
+                stop = parallel.agree(stop);
+                parallel.checkWeights(epoch);
+            }
             if (stop && bestWeights != null) model.parameters().values().copyFrom(bestWeights);
-            if (listener != null) listener.onEpoch(stats);
+            if (listener != null && (parallel == null || parallel.isRoot())) listener.onEpoch(stats);
             if (stop) break;
         }
         return history;

@@ -75,7 +75,7 @@ final class Im2col {
                         if (x1 == x0) {
                             // the whole row lies in the padding
                         } else if (sw == 1) {
-                            MemorySegment.copy(src, in * 4, col, (out + x0) * 4, (long) (x1 - x0) * 4);
+                            Vec.copy(src, in, col, out + x0, x1 - x0);
                         } else {
                             for (int ox = x0; ox < x1; ox++, in += sw) col.setAtIndex(F, out + ox, src.getAtIndex(F, in));
                         }

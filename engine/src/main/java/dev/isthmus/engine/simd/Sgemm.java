@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 
 import dev.isthmus.engine.cpu.Simd;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,7 +25,7 @@ import jdk.incubator.vector.VectorSpecies;
  * packed KC x NC into panels of NR columns, A MC x KC into panels of MR rows (zero padded,
  * so the micro-kernel always computes a full tile), and a register-blocked micro-kernel
  * keeps MR x NR of C in vector registers, one broadcast-FMA per row and vector per k.
- * Edge tiles go through a small buffer and are written back by scalar loops. The tile is
+ * Every tile leaves through a small buffer, edge tiles with masked vector stores. The tile is
  * derived from the species once: MR x 2 vectors, MR = 8 with 16 lanes (32 registers on
  * AVX-512), 6 otherwise (16 registers on AVX2). {@link #gemmScalar} is the plain triple-loop
  * twin: the specification, the test oracle and the lanes=0 path.
@@ -255,34 +256,52 @@ public final class Sgemm implements AutoCloseable {
         }
     }
 
-    /** A full tile (rows x 2 vectors, buffered) into C: C = alpha tile + beta C, not reading C when beta is 0. */
-    private static void storeFull(MemorySegment tile, MemorySegment c, long cOff, int ldc, float alpha, float beta, int rows) {
-        for (int r = 0; r < rows; r++) {
-            for (int v = 0; v < 2; v++) {
-                FloatVector acc = FloatVector.fromMemorySegment(S, tile, (r * 2L + v) * VBYTES, NATIVE);
-                long byteOff = (cOff + (long) r * ldc + (long) v * VL) * 4;
-                FloatVector result;
-                if (beta == 0f) {
-                    result = acc.mul(alpha);
-                } else {
-                    FloatVector old = FloatVector.fromMemorySegment(S, c, byteOff, NATIVE);
-                    result = beta == 1f ? acc.fma(FloatVector.broadcast(S, alpha), old)
-                            : acc.fma(FloatVector.broadcast(S, alpha), old.mul(beta));
-                }
-                result.intoMemorySegment(c, byteOff, NATIVE);
+    /**
+     * The buffered tile's valid rows x cols into C: C = alpha tile + beta C, not reading C when
+     * beta is 0. Whole vectors where the columns fill them, a masked vector (the first
+     * {@code cols mod VL} lanes) for the last part of an edge tile: no scalar loop, so a product
+     * with few rows (LeNet's C1: 6 output channels in an 8-row tile) or few columns loses nothing
+     * at its edges. The mask comes from {@code VectorMask.fromLong}, which C2 turns into a mask
+     * register without allocating.
+     */
+    private static void store(MemorySegment tile, MemorySegment c, long cOff, int ldc, float alpha, float beta, int rows, int cols) {
+        for (int v = 0; v < NV; v++) {
+            int lanes = Math.min(VL, cols - v * VL);
+            if (lanes <= 0) break;
+            if (lanes == VL) {
+                for (int r = 0; r < rows; r++) storeVector(tile, (r * (long) NV + v) * VBYTES, c, (cOff + (long) r * ldc + (long) v * VL) * 4, alpha, beta);
+            } else {
+                VectorMask<Float> m = VectorMask.fromLong(S, (1L << lanes) - 1);
+                for (int r = 0; r < rows; r++) storeMasked(tile, (r * (long) NV + v) * VBYTES, c, (cOff + (long) r * ldc + (long) v * VL) * 4, alpha, beta, m);
             }
         }
     }
 
-    /** The scalar tail of an edge tile: the valid rows x cols of the buffered tile (row stride nr) into C. */
-    private static void storeEdge(MemorySegment tile, int nr, MemorySegment c, long cOff, int ldc,
-                                  float alpha, float beta, int rows, int cols) {
-        for (int r = 0; r < rows; r++)
-            for (int j = 0; j < cols; j++) {
-                long at = cOff + (long) r * ldc + j;
-                float v = alpha * tile.getAtIndex(F, (long) r * nr + j);
-                c.setAtIndex(F, at, beta == 0f ? v : v + beta * c.getAtIndex(F, at));
-            }
+    private static void storeVector(MemorySegment tile, long tileByte, MemorySegment c, long byteOff, float alpha, float beta) {
+        FloatVector acc = FloatVector.fromMemorySegment(S, tile, tileByte, NATIVE);
+        FloatVector result;
+        if (beta == 0f) {
+            result = acc.mul(alpha);
+        } else {
+            FloatVector old = FloatVector.fromMemorySegment(S, c, byteOff, NATIVE);
+            result = beta == 1f ? acc.fma(FloatVector.broadcast(S, alpha), old)
+                    : acc.fma(FloatVector.broadcast(S, alpha), old.mul(beta));
+        }
+        result.intoMemorySegment(c, byteOff, NATIVE);
+    }
+
+    private static void storeMasked(MemorySegment tile, long tileByte, MemorySegment c, long byteOff, float alpha, float beta,
+                                    VectorMask<Float> m) {
+        FloatVector acc = FloatVector.fromMemorySegment(S, tile, tileByte, NATIVE);
+        FloatVector result;
+        if (beta == 0f) {
+            result = acc.mul(alpha);
+        } else {
+            FloatVector old = FloatVector.fromMemorySegment(S, c, byteOff, NATIVE, m);
+            result = beta == 1f ? acc.fma(FloatVector.broadcast(S, alpha), old)
+                    : acc.fma(FloatVector.broadcast(S, alpha), old.mul(beta));
+        }
+        result.intoMemorySegment(c, byteOff, NATIVE, m);
     }
 
     private static void checkArgs(boolean transA, boolean transB, int m, int n, int k,
@@ -360,7 +379,7 @@ public final class Sgemm implements AutoCloseable {
         }
     }
 
-    /** The 8 x 2-vector tile: C(rows, cols) = alpha A-panel . B-panel + beta C, full tiles stored directly, edges through the tile buffer. */
+    /** The 8 x 2-vector tile: C(rows, cols) = alpha A-panel . B-panel + beta C, through the tile buffer and {@link #store}. */
     private static void kernel8x2(int kc, MemorySegment ap, long aByte, MemorySegment bp, long bByte,
                                   MemorySegment c, long cOff, int ldc, float alpha, float beta, int rows, int cols, MemorySegment tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
@@ -401,11 +420,10 @@ public final class Sgemm implements AutoCloseable {
             c50.intoMemorySegment(tile, (5 * 2 + 0) * VBYTES, NATIVE); c51.intoMemorySegment(tile, (5 * 2 + 1) * VBYTES, NATIVE);
             c60.intoMemorySegment(tile, (6 * 2 + 0) * VBYTES, NATIVE); c61.intoMemorySegment(tile, (6 * 2 + 1) * VBYTES, NATIVE);
             c70.intoMemorySegment(tile, (7 * 2 + 0) * VBYTES, NATIVE); c71.intoMemorySegment(tile, (7 * 2 + 1) * VBYTES, NATIVE);
-        if (rows == 8 && cols == 2 * VL) storeFull(tile, c, cOff, ldc, alpha, beta, rows);
-        else storeEdge(tile, 2 * VL, c, cOff, ldc, alpha, beta, rows, cols);
+        store(tile, c, cOff, ldc, alpha, beta, rows, cols);
     }
 
-    /** The 6 x 2-vector tile: C(rows, cols) = alpha A-panel . B-panel + beta C, full tiles stored directly, edges through the tile buffer. */
+    /** The 6 x 2-vector tile: C(rows, cols) = alpha A-panel . B-panel + beta C, through the tile buffer and {@link #store}. */
     private static void kernel6x2(int kc, MemorySegment ap, long aByte, MemorySegment bp, long bByte,
                                   MemorySegment c, long cOff, int ldc, float alpha, float beta, int rows, int cols, MemorySegment tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
@@ -438,8 +456,7 @@ public final class Sgemm implements AutoCloseable {
             c30.intoMemorySegment(tile, (3 * 2 + 0) * VBYTES, NATIVE); c31.intoMemorySegment(tile, (3 * 2 + 1) * VBYTES, NATIVE);
             c40.intoMemorySegment(tile, (4 * 2 + 0) * VBYTES, NATIVE); c41.intoMemorySegment(tile, (4 * 2 + 1) * VBYTES, NATIVE);
             c50.intoMemorySegment(tile, (5 * 2 + 0) * VBYTES, NATIVE); c51.intoMemorySegment(tile, (5 * 2 + 1) * VBYTES, NATIVE);
-        if (rows == 6 && cols == 2 * VL) storeFull(tile, c, cOff, ldc, alpha, beta, rows);
-        else storeEdge(tile, 2 * VL, c, cOff, ldc, alpha, beta, rows, cols);
+        store(tile, c, cOff, ldc, alpha, beta, rows, cols);
     }
 
 }

@@ -37,7 +37,10 @@ import dev.isthmus.engine.Window;
  * that are added in task order afterwards, so results do not depend on timing. With fewer
  * images than threads the GEMMs themselves are split over the pool instead. A fused activation
  * runs on each image-group block of dst right after its GEMM, by the same thread, while the
- * block is still in cache.
+ * block is still in cache. Kernels 5 wide at stride 1 without padding (LeNet-5's C1 and C3) run
+ * their forward and backward-weights as {@link DirectConv}, straight from the image, and their
+ * backward-data as the forward of the adjoint: the kernel turned by 180 degrees with input and output
+ * channels swapped, over diffDst padded with KH - 1 rows and 4 columns of zeros on each side.
  */
 final class SimdConv2dPlan implements Conv2dPlan {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -50,6 +53,9 @@ final class SimdConv2dPlan implements Conv2dPlan {
     private final boolean direct;   // 1x1, stride 1, no padding: col is the image itself
     private final Sgemm whole;      // non-null when the kernel covers the whole unpadded input: (N, K) products
     private final Im2col lowering;
+    private final DirectConv straight;   // non-null for 5-wide kernels at stride 1 unpadded (LeNet's C1, C3): forward and backward-weights without im2col
+    private final DirectConv adjoint;    // with straight: backward-data as the forward of the flipped kernel over diffDst padded by KH-1, 4
+    private final int padH, padW;        // the padded diffDst plane, (OH + 2 (KH - 1), OW + 8)
     private final int tasks;
     private final Sgemm wide;       // non-null when the batch is smaller than the pool: GEMMs run in parallel
     private final ScratchPool<Scratch> scratch;
@@ -76,6 +82,11 @@ final class SimdConv2dPlan implements Conv2dPlan {
                 && w.kernelWidth() == spec.inWidth() && w.padTop() == 0 && w.padLeft() == 0 && w.padBottom() == 0
                 && w.padRight() == 0;   // then dilation is 0 too, or the kernel would not fit
         whole = covers ? new Sgemm(pool, Math.max(n, ocg), Math.max(ocg, k), Math.max(k, Math.max(n, ocg))) : null;
+        straight = !direct && !covers && DirectConv.applies(spec) ? new DirectConv(spec) : null;
+        padH = spec.outHeight() + 2 * (w.kernelHeight() - 1);
+        padW = spec.outWidth() + 2 * (DirectConv.KW - 1);
+        adjoint = straight == null ? null : new DirectConv(new Conv2dSpec(1, oc, padH, padW, ic,
+                new Window(w.kernelHeight(), DirectConv.KW, 1, 1, 0, 0, 0, 0, 0, 0), 1, false));
         lowering = new Im2col(icg, spec.inHeight(), spec.inWidth(), spec.outHeight(), spec.outWidth(),
                 w.kernelHeight(), w.kernelWidth(), w.strideHeight(), w.strideWidth(), w.padTop(), w.padLeft(),
                 w.dilationHeight(), w.dilationWidth());
@@ -83,7 +94,8 @@ final class SimdConv2dPlan implements Conv2dPlan {
         // the three products: (OCg, OHW, K), (K, OHW, OCg), (OCg, K, OHW)
         int maxM = Math.max(ocg, k), maxN = Math.max(ohw, k), maxK = Math.max(k, Math.max(ocg, ohw));
         wide = tasks < pool.threads() ? new Sgemm(pool, maxM, maxN, maxK) : null;   // then tasks == 1
-        scratch = new ScratchPool<>(() -> new Scratch(tasks, direct ? 0 : (long) k * ohw, (long) oc * k, oc, maxM, maxN, maxK));
+        long padded = adjoint == null ? 0 : (long) oc * padH * padW;
+        scratch = new ScratchPool<>(() -> new Scratch(tasks, direct ? 0 : (long) k * ohw, (long) oc * k, oc, maxM, maxN, maxK, padded));
     }
 
     @Override public Conv2dSpec spec() { return spec; }
@@ -109,6 +121,12 @@ final class SimdConv2dPlan implements Conv2dPlan {
             pool.run(tasks, t -> {
                 Scratch.Task my = set.each[t];
                 for (int img = ThreadTeam.split(n, tasks, t), end = ThreadTeam.split(n, tasks, t + 1); img < end; img++) {
+                    if (straight != null) {   // one group
+                        long dstOff = (long) img * oc * ohw;
+                        straight.forward(d, dstOff, s, (long) img * ic * ihw, wt, b);
+                        if (activation != null) EltwiseKernels.forwardRange(activation, d, d, dstOff, dstOff + (long) oc * ohw);
+                        continue;
+                    }
                     for (int g = 0; g < groups; g++) {
                         long srcOff = ((long) img * ic + (long) g * icg) * ihw;
                         long dstOff = ((long) img * oc + (long) g * ocg) * ohw;
@@ -151,9 +169,20 @@ final class SimdConv2dPlan implements Conv2dPlan {
         }
         Scratch set = scratch.take();
         try {
+            if (adjoint != null) flip(wt, set.each[0].flipped);
             pool.run(tasks, t -> {
                 Scratch.Task my = set.each[t];
                 for (int img = ThreadTeam.split(n, tasks, t), end = ThreadTeam.split(n, tasks, t + 1); img < end; img++) {
+                    if (adjoint != null) {   // diffSrc = the flipped kernel over diffDst padded with zeros (the borders stay 0)
+                        int kh = spec.window().kernelHeight();
+                        for (int o = 0; o < oc; o++)
+                            for (int oy = 0; oy < spec.outHeight(); oy++) {
+                                Vec.copy(dd, ((long) img * oc + o) * ohw + (long) oy * spec.outWidth(), my.padded,
+                                        ((long) o * padH + oy + kh - 1) * padW + DirectConv.KW - 1, spec.outWidth());
+                            }
+                        adjoint.forward(ds, (long) img * ic * ihw, my.padded, 0, set.each[0].flipped, null);
+                        continue;
+                    }
                     for (int g = 0; g < groups; g++) {
                         long srcOff = ((long) img * ic + (long) g * icg) * ihw;
                         long dstOff = ((long) img * oc + (long) g * ocg) * ohw;
@@ -197,9 +226,10 @@ final class SimdConv2dPlan implements Conv2dPlan {
                 MemorySegment accW = t == 0 ? dwt : my.partialWeights;   // task 0 sums straight into the output
                 MemorySegment accB = t == 0 ? db : my.partialBias;
                 int first = ThreadTeam.split(n, tasks, t);
+                if (straight != null) straight.backwardWeights(accW, dd, (long) oc * ohw, s, (long) ic * ihw, first, ThreadTeam.split(n, tasks, t + 1), my.lanes);
                 for (int img = first, end = ThreadTeam.split(n, tasks, t + 1); img < end; img++) {
                     float beta = img == first ? 0f : 1f;
-                    for (int g = 0; g < groups; g++) {
+                    for (int g = 0; straight == null && g < groups; g++) {
                         long srcOff = ((long) img * ic + (long) g * icg) * ihw;
                         long dstOff = ((long) img * oc + (long) g * ocg) * ohw;
                         MemorySegment col = s;
@@ -229,6 +259,18 @@ final class SimdConv2dPlan implements Conv2dPlan {
         }
     }
 
+    /** flipped (IC, OC, KH, KW) = weights (OC, IC, KH, KW) turned by 180 degrees, channels swapped: the adjoint's kernel. */
+    private void flip(MemorySegment weights, MemorySegment flipped) {
+        int kh = spec.window().kernelHeight(), kw = DirectConv.KW;
+        for (int o = 0; o < oc; o++)
+            for (int c = 0; c < ic; c++)
+                for (int ky = 0; ky < kh; ky++)
+                    for (int kx = 0; kx < kw; kx++) {
+                        flipped.setAtIndex(F, (((long) c * oc + o) * kh + ky) * kw + kx,
+                                weights.getAtIndex(F, (((long) o * ic + c) * kh + kh - 1 - ky) * kw + kw - 1 - kx));
+                    }
+    }
+
     /** One product, on this task's workspace, or split over the pool when the batch cannot fill it. */
     private void gemm(Scratch.Task my, boolean transA, boolean transB, int m, int nn, int kk,
                       MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
@@ -253,9 +295,9 @@ final class SimdConv2dPlan implements Conv2dPlan {
     private static final class Scratch implements AutoCloseable {
         final Task[] each;
 
-        Scratch(int tasks, long colFloats, long weightFloats, int biasFloats, int maxM, int maxN, int maxK) {
+        Scratch(int tasks, long colFloats, long weightFloats, int biasFloats, int maxM, int maxN, int maxK, long paddedFloats) {
             each = new Task[tasks];
-            for (int t = 0; t < tasks; t++) each[t] = new Task(t, colFloats, weightFloats, biasFloats, maxM, maxN, maxK);
+            for (int t = 0; t < tasks; t++) each[t] = new Task(t, colFloats, weightFloats, biasFloats, maxM, maxN, maxK, paddedFloats);
         }
 
         @Override public void close() { for (Task t : each) t.close(); }
@@ -267,12 +309,18 @@ final class SimdConv2dPlan implements Conv2dPlan {
             final MemorySegment partialWeights;  // (OC, ICg, KH, KW), tasks > 0 only
             final MemorySegment partialBias;     // (OC), tasks > 0 only
             final Sgemm.Workspace workspace;
+            final MemorySegment lanes;           // DirectConv's accumulator lanes
+            final MemorySegment padded;          // (OC, OH + 2 (KH - 1), OW + 8) zero borders, for the adjoint; 1 float without
+            final MemorySegment flipped;         // (IC, OC, KH, KW) the adjoint's kernel, task 0 only
 
-            Task(int index, long colFloats, long weightFloats, int biasFloats, int maxM, int maxN, int maxK) {
+            Task(int index, long colFloats, long weightFloats, int biasFloats, int maxM, int maxN, int maxK, long paddedFloats) {
                 col = arena.allocate(Math.max(1, colFloats) * 4, 64);
                 partialWeights = index == 0 ? null : arena.allocate(weightFloats * 4, 64);
                 partialBias = index == 0 ? null : arena.allocate((long) biasFloats * 4, 64);
                 workspace = new Sgemm.Workspace(maxM, maxN, maxK);
+                lanes = arena.allocate(DirectConv.LANE_FLOATS * 4L, 64);
+                padded = arena.allocate(Math.max(1, paddedFloats) * 4, 64);   // zeroed: the borders stay 0
+                flipped = index == 0 && paddedFloats > 0 ? arena.allocate(weightFloats * 4, 64) : null;
             }
 
             @Override public void close() {

@@ -23,7 +23,8 @@ import dev.isthmus.engine.Window;
  * <p>Planes (N C of them) are split over the backend's pool. Pooling moves far more bytes
  * than it computes and its windows are strided, so there is one plain loop per pass, the
  * same on the vector and the scalar path. Backward zeroes diffSrc and scatters each
- * diffDst value onto its maximum or its window.
+ * diffDst value onto its maximum or its window. Windows of 2x2 at stride 2 that tile the input
+ * (LeNet's subsampling) have their own loops, with the same operations in the same order.
  */
 final class SimdPool2dPlan implements Pool2dPlan {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -36,6 +37,7 @@ final class SimdPool2dPlan implements Pool2dPlan {
     private final Shape srcShape, dstShape;
     private final long workspaceBytes;
     private final boolean max, includePadding;
+    private final boolean tiles2x2;   // 2x2 windows at stride 2 that tile the input exactly (LeNet's S2 and S4)
     private final int planes, ih, iw, oh, ow, kh, kw, sh, sw, pt, pl, tasks;
 
     SimdPool2dPlan(Pool2dSpec spec, ThreadTeam pool) {
@@ -52,6 +54,7 @@ final class SimdPool2dPlan implements Pool2dPlan {
         ih = spec.inHeight(); iw = spec.inWidth(); oh = spec.outHeight(); ow = spec.outWidth();
         kh = w.kernelHeight(); kw = w.kernelWidth(); sh = w.strideHeight(); sw = w.strideWidth();
         pt = w.padTop(); pl = w.padLeft();
+        tiles2x2 = kh == 2 && kw == 2 && sh == 2 && sw == 2 && pt == 0 && pl == 0 && ih == 2 * oh && iw == 2 * ow;
         long work = dstShape.elements() * kh * kw;
         tasks = work < (1 << 15) ? 1 : Math.min(pool.threads(), planes);   // tiny pools are not worth a wake-up
     }
@@ -75,7 +78,7 @@ final class SimdPool2dPlan implements Pool2dPlan {
         MemorySegment d = dst.segment(), s = src.segment();
         pool.run(tasks, t -> {
             for (int p = ThreadTeam.split(planes, tasks, t), end = ThreadTeam.split(planes, tasks, t + 1); p < end; p++) {
-                forwardPlane(d, s, ws, p);
+                if (tiles2x2) forwardPlane2x2(d, s, ws, p); else forwardPlane(d, s, ws, p);
             }
         });
     }
@@ -122,7 +125,7 @@ final class SimdPool2dPlan implements Pool2dPlan {
         MemorySegment ws = workspace == null ? null : workspace.segment();
         pool.run(tasks, t -> {
             for (int p = ThreadTeam.split(planes, tasks, t), end = ThreadTeam.split(planes, tasks, t + 1); p < end; p++) {
-                backwardPlane(ds, dd, ws, p);
+                if (tiles2x2) backwardPlane2x2(ds, dd, ws, p); else backwardPlane(ds, dd, ws, p);
             }
         });
     }
@@ -145,6 +148,65 @@ final class SimdPool2dPlan implements Pool2dPlan {
                         long row = srcPlane + (long) sy * iw;
                         for (int sx = xa; sx < xb; sx++) ds.setAtIndex(F, row + sx, ds.getAtIndex(F, row + sx) + share);
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #forwardPlane} for 2x2 windows that tile the plane: the same operations in the same
+     * order (so the same bits), without the clipping arithmetic and the loops over the window.
+     */
+    private void forwardPlane2x2(MemorySegment d, MemorySegment s, MemorySegment ws, int p) {
+        long srcPlane = (long) p * ih * iw;
+        long out = (long) p * oh * ow;
+        float divisor = 4f;
+        for (int y = 0; y < oh; y++) {
+            long top = srcPlane + (long) 2 * y * iw, bottom = top + iw;
+            for (int x = 0; x < ow; x++, out++) {
+                float a = s.getAtIndex(F, top + 2 * x), b = s.getAtIndex(F, top + 2 * x + 1);
+                float c = s.getAtIndex(F, bottom + 2 * x), e = s.getAtIndex(F, bottom + 2 * x + 1);
+                if (max) {
+                    int at = 2 * y * iw + 2 * x;   // the first maximum in row-major order wins: strictly greater
+                    float best = a;
+                    int bestIndex = at;
+                    if (b > best) { best = b; bestIndex = at + 1; }
+                    if (c > best) { best = c; bestIndex = at + iw; }
+                    if (e > best) { best = e; bestIndex = at + iw + 1; }
+                    d.setAtIndex(F, out, best);
+                    if (ws != null) ws.setAtIndex(I, out, bestIndex);
+                } else {
+                    float sum = 0;
+                    sum += a;
+                    sum += b;
+                    sum += c;
+                    sum += e;
+                    d.setAtIndex(F, out, sum / divisor);
+                }
+            }
+        }
+    }
+
+    /** {@link #backwardPlane} for 2x2 windows that tile the plane: every diffSrc element is written once (0 + its share). */
+    private void backwardPlane2x2(MemorySegment ds, MemorySegment dd, MemorySegment ws, int p) {
+        long srcPlane = (long) p * ih * iw;
+        long out = (long) p * oh * ow;
+        for (int y = 0; y < oh; y++) {
+            long top = srcPlane + (long) 2 * y * iw, bottom = top + iw;
+            for (int x = 0; x < ow; x++, out++) {
+                float g = dd.getAtIndex(F, out);
+                if (max) {
+                    int at = 2 * y * iw + 2 * x, best = ws.getAtIndex(I, out) - at;   // 0, 1, iw or iw + 1
+                    ds.setAtIndex(F, top + 2 * x, best == 0 ? 0f + g : 0f);
+                    ds.setAtIndex(F, top + 2 * x + 1, best == 1 ? 0f + g : 0f);
+                    ds.setAtIndex(F, bottom + 2 * x, best == iw ? 0f + g : 0f);
+                    ds.setAtIndex(F, bottom + 2 * x + 1, best == iw + 1 ? 0f + g : 0f);
+                } else {
+                    float share = 0f + g / 4f;
+                    ds.setAtIndex(F, top + 2 * x, share);
+                    ds.setAtIndex(F, top + 2 * x + 1, share);
+                    ds.setAtIndex(F, bottom + 2 * x, share);
+                    ds.setAtIndex(F, bottom + 2 * x + 1, share);
                 }
             }
         }

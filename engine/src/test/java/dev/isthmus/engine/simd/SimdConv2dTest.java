@@ -44,6 +44,7 @@ class SimdConv2dTest {
                 new Conv2dSpec(1, 1, 7, 9, 6, window(5, 1, 0, 0, 0, 0, 0), 1, true),      // LeNet C1-like, tiny
                 new Conv2dSpec(3, 1, 32, 32, 6, window(5, 1, 0, 0, 0, 0, 0), 1, true),    // LeNet C1
                 new Conv2dSpec(3, 6, 14, 14, 16, window(5, 1, 0, 0, 0, 0, 0), 1, true),   // LeNet C3
+                new Conv2dSpec(2, 2, 9, 41, 7, new Window(3, 5, 1, 1, 0, 0, 0, 0, 0, 0), 1, false),   // DirectConv: 7 channels, rows of 37
                 new Conv2dSpec(3, 3, 15, 17, 7, window(3, 2, 1, 1, 1, 1, 0), 1, true),
                 new Conv2dSpec(1, 7, 17, 15, 3, window(3, 1, 2, 1, 0, 2, 1), 1, false),   // asymmetric padding, dilation
                 new Conv2dSpec(3, 6, 11, 13, 16, window(3, 2, 1, 2, 2, 1, 1), 2, true),   // groups, stride, dilation

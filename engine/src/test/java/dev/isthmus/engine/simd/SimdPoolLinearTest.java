@@ -85,6 +85,44 @@ class SimdPoolLinearTest {
         }
     }
 
+    /**
+     * LeNet's 2x2 subsampling has its own loops (windows that tile the input): they must give the
+     * reference's bits exactly, with ties (values on a coarse grid, signed zeros among them) so
+     * that "the first maximum wins" and the sign of a zero sum are both tested.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("tiledKinds")
+    void tiledPoolingEqualsReferenceBitForBit(Pool2dSpec.Kind kind) {
+        Pool2dSpec spec = new Pool2dSpec(5, 3, 12, 10, Window.square(2, 2, 0), kind);
+        try (TensorScope scope = new TensorScope(); Pool2dPlan plan = simd.pool2d(spec); Pool2dPlan oracle = reference.pool2d(spec)) {
+            float[] values = dev.isthmus.engine.testing.TestTensors.uniform(5, Math.toIntExact(spec.srcShape().elements()), -2, 2);
+            for (int i = 0; i < values.length; i++) values[i] = i % 11 == 0 ? -0f : Math.round(values[i] * 2) / 2f;
+            Tensor src = scope.of(values, spec.srcShape());
+            float[] grads = dev.isthmus.engine.testing.TestTensors.uniform(6, Math.toIntExact(spec.dstShape().elements()), -1, 1);
+            for (int i = 0; i < grads.length; i += 7) grads[i] = -0f;
+            Tensor diffDst = scope.of(grads, spec.dstShape());
+            Tensor expected = scope.zeros(spec.dstShape()), actual = scope.zeros(spec.dstShape());
+            Tensor expectedWs = null, actualWs = null;
+            if (plan.workspaceBytes() > 0) {
+                expectedWs = scope.allocate(Shape.of(Math.toIntExact(plan.workspaceBytes())), DType.U8);
+                actualWs = scope.allocate(Shape.of(Math.toIntExact(plan.workspaceBytes())), DType.U8);
+            }
+            oracle.forwardTraining(expected, expectedWs, src);
+            plan.forwardTraining(actual, actualWs, src);
+            dev.isthmus.engine.testing.TensorAssert.assertBitwise(spec + " forward", expected, actual);
+            if (expectedWs != null) {
+                assertArrayEquals(expectedWs.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+                        actualWs.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), spec + " workspace");
+            }
+            Tensor expectedDs = scope.zeros(spec.srcShape()), actualDs = scope.uniform(3, -9, 9, spec.srcShape());
+            oracle.backward(expectedDs, diffDst, expectedWs);
+            plan.backward(actualDs, diffDst, actualWs);
+            dev.isthmus.engine.testing.TensorAssert.assertBitwise(spec + " backward", expectedDs, actualDs);
+        }
+    }
+
+    static List<Pool2dSpec.Kind> tiledKinds() { return List.of(Pool2dSpec.Kind.values()); }
+
     @Test void poolingRejectsMissingWorkspace() {
         Pool2dSpec spec = new Pool2dSpec(1, 1, 4, 4, Window.square(2, 2, 0), Pool2dSpec.Kind.MAX);
         try (TensorScope scope = new TensorScope(); Pool2dPlan plan = simd.pool2d(spec)) {

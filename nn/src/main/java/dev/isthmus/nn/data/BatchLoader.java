@@ -223,7 +223,9 @@ public final class BatchLoader implements AutoCloseable {
     private final ArrayBlockingQueue<Object> ready = new ArrayBlockingQueue<>(BUFFERS + 1); // Batch or End
     private final ArrayBlockingQueue<Request> requests = new ArrayBlockingQueue<>(1);
     private final Thread worker;
-    private final int[] workerOrder;  // (M) the worker's permutation buffer
+    private final int[] workerOrder;  // (S) the worker's permutation buffer: this rank's shard of the epoch
+    private final int[] fullOrder;    // (M) the whole epoch's permutation, of which workerOrder is a shard
+    private final int rank, ranks;    // this loader's shard: positions rank, rank + ranks, ... of each epoch
 
     /** The generation of the epoch run the caller waits for; the worker abandons older ones. */
     private volatile int generation;
@@ -260,20 +262,48 @@ public final class BatchLoader implements AutoCloseable {
      */
     public BatchLoader(ImageDataset data, int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast,
             Augmenter augmenter, int threads) {
+        this(data, indices, batchSize, seed, shuffle, dropLast, augmenter, threads, 0, 1);
+    }
+
+    /**
+     * A loader of rank {@code rank}'s shard of every epoch when {@code ranks} processes train
+     * together (PyTorch's DistributedSampler): every rank draws the same permutation of all the
+     * indices from (seed, e) and takes positions rank, rank + ranks, rank + 2 ranks, ...; where
+     * the count M is not a multiple of ranks the permutation is padded by wrapping around to its
+     * start, so every rank has ceil(M / ranks) samples and an epoch covers every index, the first
+     * (ranks - M mod ranks) of the permutation twice. With one rank this is the loader above.
+     * Batch j of every rank together are positions [j B ranks, (j + 1) B ranks) of the epoch, so
+     * {@code ranks} loaders of batch B see what one loader of batch B ranks sees; augmentation is
+     * seeded by the dataset index, so it too does not depend on the rank count.
+     */
+    public BatchLoader(ImageDataset data, int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast,
+            Augmenter augmenter, int threads, int rank, int ranks) {
         this(Objects.requireNonNull(data, "data").name(), data, null, data.count(), data.imageBytes(), 1, indices,
-                batchSize, seed, shuffle, dropLast, augmenter, threads);
+                batchSize, seed, shuffle, dropLast, augmenter, threads, rank, ranks);
     }
 
     /** A loader of samples rendered by {@code source} (which must stay usable while the loader runs). */
     BatchLoader(Source source, int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast,
             int threads) {
+        this(source, indices, batchSize, seed, shuffle, dropLast, threads, 0, 1);
+    }
+
+    /** A loader of rank {@code rank}'s shard of the samples rendered by {@code source}. */
+    BatchLoader(Source source, int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast,
+            int threads, int rank, int ranks) {
         this(source.name(), null, source, source.count(), source.sampleBytes(), source.views(), indices, batchSize,
-                seed, shuffle, dropLast, null, threads);
+                seed, shuffle, dropLast, null, threads, rank, ranks);
     }
 
     private BatchLoader(String name, ImageDataset data, Source source, int count, long sampleBytes, int views,
             int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast, Augmenter augmenter,
-            int threads) {
+            int threads, int rank, int ranks) {
+        if (ranks < 1 || rank < 0 || rank >= ranks) {
+            throw new IllegalArgumentException("BatchLoader(" + name + "): rank " + rank + " of " + ranks
+                    + " is not in [0, ranks) with ranks >= 1");
+        }
+        this.rank = rank;
+        this.ranks = ranks;
         this.name = name;
         this.data = data;
         this.source = source;
@@ -299,7 +329,7 @@ public final class BatchLoader implements AutoCloseable {
         this.shuffle = shuffle;
         this.dropLast = dropLast;
         this.augmenter = augmenter;
-        int m = this.indices.length;
+        int m = (this.indices.length + ranks - 1) / ranks;   // this rank's shard
         this.batches = dropLast ? m / batchSize : (m + batchSize - 1) / batchSize;
         int lastSize = m % batchSize == 0 || dropLast ? batchSize : m % batchSize;
         try {
@@ -311,6 +341,7 @@ public final class BatchLoader implements AutoCloseable {
             throw e;
         }
         this.workerOrder = new int[m];
+        this.fullOrder = ranks == 1 ? workerOrder : new int[this.indices.length];
         String threadName = "isthmus-batches-" + THREADS.incrementAndGet();
         this.team = new ThreadTeam(threads, threadName);
         this.worker = Thread.ofPlatform()
@@ -364,14 +395,26 @@ public final class BatchLoader implements AutoCloseable {
         return () -> start(e);
     }
 
-    /** The dataset indices in the order epoch e visits them (a new array). */
+    /** The dataset indices in the order epoch e visits them on this rank (a new array). */
     public int[] order(int epoch) {
-        int[] out = new int[indices.length];
-        fillOrder(epoch, out);
+        int[] out = new int[workerOrder.length];
+        int[] full = ranks == 1 ? out : new int[indices.length];
+        fillOrder(epoch, full, out);
         return out;
     }
 
-    private void fillOrder(int epoch, int[] out) {
+    /** The whole epoch's permutation into {@code full}, then this rank's shard of it into {@code shard}. */
+    private void fillOrder(int epoch, int[] full, int[] shard) {
+        permutation(epoch, full);
+        if (ranks == 1) {
+            return;
+        }
+        for (int k = 0; k < shard.length; k++) {
+            shard[k] = full[(rank + k * ranks) % full.length];
+        }
+    }
+
+    private void permutation(int epoch, int[] out) {
         System.arraycopy(indices, 0, out, 0, indices.length);
         if (!shuffle) {
             return;
@@ -569,7 +612,7 @@ public final class BatchLoader implements AutoCloseable {
                 long images = 0, fillNanos = 0;
                 Batch b = null; // a buffer this thread holds; given back if filling it fails
                 try {
-                    fillOrder(r.epoch(), workerOrder);
+                    fillOrder(r.epoch(), fullOrder, workerOrder);
                     for (; batch < batches && generation == r.generation(); batch++) {
                         b = takeFree(r.generation());
                         if (b == null) {

@@ -835,6 +835,12 @@ public final class ImageFolder implements AutoCloseable {
      */
     public BatchLoader loader(int[] indices, int batchSize, long seed, Transform t, boolean shuffle, boolean dropLast,
             int threads) {
+        return loader(indices, batchSize, seed, t, shuffle, dropLast, threads, 0, 1);
+    }
+
+    /** {@link #loader(int[], int, long, Transform, boolean, boolean, int)} of rank {@code rank}'s shard of every epoch of {@code ranks}. */
+    public BatchLoader loader(int[] indices, int batchSize, long seed, Transform t, boolean shuffle, boolean dropLast,
+            int threads, int rank, int ranks) {
         checkOpen();
         Objects.requireNonNull(t, "transform");
         if (t.crop() > size) {
@@ -874,7 +880,7 @@ public final class ImageFolder implements AutoCloseable {
             public void render(int index, MemorySegment dst, Random random) {
                 ImageFolder.this.render(index, t, random, dst, offsets.get());
             }
-        }, indices, batchSize, seed, shuffle, dropLast, threads);
+        }, indices, batchSize, seed, shuffle, dropLast, threads, rank, ranks);
     }
 
     private void checkOpen() {
