@@ -100,6 +100,8 @@ final class AlexnetCommand implements Command {
             .flag("seed", "N", "1", "seed of initialisation, dropout, shuffling, crops and the validation split").onlyFor("train")
             .flag("out", "DIR", null, "output folder (train: default runs/alexnet-<timestamp>; similar: the checkpoint's folder)").onlyFor("train", "similar")
             .flag("resume", "FILE", null, "continue training from a checkpoint written by an earlier run").onlyFor("train")
+            .bool("diagnose", "per layer and epoch: gradient norms, update/weight ratios, never-active ReLU units; warnings\n"
+                    + "when a rule fires (README.md), metrics.json's \"diagnostics\", diagnostics.png").onlyFor("train")
             .bool("ten-crop", "also evaluate with the paper's ten crops (corners, centre, mirrored), averaging the softmax").onlyFor("train", "eval")
             .bool("summary", "print the per-layer table (1000 classes) of --variant and exit").onlyFor("train")
             .flag("checkpoint", "FILE", null, "the model to use").onlyFor("eval", "similar")
@@ -277,10 +279,13 @@ final class AlexnetCommand implements Command {
                     }
                     Path checkpoint = report.file("model.safetensors");
                     var options = new Trainer.Options(epochs, 0, schedule, false, warmup);
+                    DiagnosticsReport diagnostics = args.bool("diagnose")
+                            ? DiagnosticsReport.attach(model, trainer, loader.batchesPerEpoch()) : null;
                     try {
                         trainer.fit(loader, valLoader == null ? null : () -> trainer.evaluate(valLoader), null, options, start, stats -> {
                             report.add(stats);
                             out.println(epochLine(stats, epochs));
+                            if (diagnostics != null) diagnostics.afterEpoch(report, "AlexNet " + variantName, out);
                             Map<String, Object> e = new LinkedHashMap<>();
                             e.put("epoch", stats.epoch());
                             e.put("train_top5_error", finite(stats.trainTop5Error()));

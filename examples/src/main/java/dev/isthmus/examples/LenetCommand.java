@@ -68,6 +68,8 @@ final class LenetCommand implements Command {
             .flag("resume", "FILE", null, "continue training from a checkpoint written by an earlier run").onlyFor("train")
             .flag("limit", "N", null, "train on the first N training digits only (quick checks)").onlyFor("train")
             .bool("distort", "augment the training digits with random affine and elastic distortions (Simard et al. 2003)").onlyFor("train")
+            .bool("diagnose", "per layer and epoch: gradient norms, update/weight ratios, saturated or never-active units;\n"
+                    + "warnings when a rule fires (README.md), metrics.json's \"diagnostics\", diagnostics.png").onlyFor("train")
             .flag("checkpoint", "FILE", null, "the model to evaluate or show").onlyFor("eval", "show")
             .flag("digits", "LIST", null, "show the first test digit of each class listed, e.g. 3,8 (default 0,...,9)").onlyFor("show")
             .flag("indices", "LIST", null, "show these test digits by index, e.g. 0,17").onlyFor("show")
@@ -164,10 +166,13 @@ final class LenetCommand implements Command {
                 }
                 Path checkpoint = report.file("model.safetensors");
                 var options = new Trainer.Options(epochs, patience, LrSchedule.stepDecay(lrStep, lrDecay), true);
+                DiagnosticsReport diagnostics = args.bool("diagnose")
+                        ? DiagnosticsReport.attach(model, trainer, loader.batchesPerEpoch()) : null;
                 try {
                     trainer.fit(loader, train, split.validation(), mnist.test(), options, start, stats -> {
                         report.add(stats);
                         out.println(RunReport.epochLine(stats, epochs));
+                        if (diagnostics != null) diagnostics.afterEpoch(report, "LeNet-5 on MNIST", out);
                         Checkpoint.save(checkpoint, model, optimizer, Map.of(
                                 "epoch", Integer.toString(stats.epoch()), "variant", args.string("variant"),
                                 "model", "LeNet-5"));

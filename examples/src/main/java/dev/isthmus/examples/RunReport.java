@@ -27,6 +27,7 @@ final class RunReport {
     private final Path out;
     private final Map<String, Object> config;
     private final List<Trainer.EpochStats> epochs = new ArrayList<>();
+    private final Map<String, Object> sections = new LinkedHashMap<>();   // more top-level entries of metrics.json
 
     RunReport(Path out, Map<String, Object> config) throws IOException {
         this.out = out;
@@ -41,6 +42,9 @@ final class RunReport {
     void add(Trainer.EpochStats stats) { epochs.add(stats); }
 
     List<Trainer.EpochStats> epochs() { return epochs; }
+
+    /** A further top-level entry of metrics.json ("diagnostics"), written from the next writeMetrics on. */
+    void section(String key, Object value) { sections.put(key, value); }
 
     /** The per-epoch line printed while training. */
     static String epochLine(Trainer.EpochStats s, int total) {
@@ -74,6 +78,7 @@ final class RunReport {
             list.add(e);
         }
         root.put("epochs", list);
+        root.putAll(sections);
         root.put("result", result);
         writeText("metrics.json", Json.write(root) + "\n");
     }
