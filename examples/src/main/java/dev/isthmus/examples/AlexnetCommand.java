@@ -297,6 +297,7 @@ final class AlexnetCommand implements Command {
                             report.writeCurves("AlexNet " + variantName);
                         });
                     } catch (TrainingDivergedException e) {
+                        if (diagnostics != null) diagnostics.onDiverged(e.epoch(), report, "AlexNet " + variantName, out);
                         throw new IllegalStateException(e.getMessage() + (Files.exists(checkpoint)
                                 ? "; the last good checkpoint is " + checkpoint : "")
                                 + " (a smaller --lr may help)", e);

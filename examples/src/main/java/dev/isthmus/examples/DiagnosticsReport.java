@@ -48,6 +48,15 @@ final class DiagnosticsReport {
         if (!diagnostics.samples().isEmpty()) Png.write(figure(title), report.file("diagnostics.png"));
     }
 
+    /**
+     * When training diverged in {@code epoch}: closes that epoch's samples, so that its warnings
+     * (usually the reason) are printed and written before the run stops.
+     */
+    void onDiverged(int epoch, RunReport report, String title, PrintStream out) throws IOException {
+        diagnostics.epochEnd(epoch);
+        afterEpoch(report, title, out);
+    }
+
     /** metrics.json's "diagnostics": the sampling, the rules, and per epoch every parameter and activation layer. */
     Map<String, Object> json() {
         Map<String, Object> root = new LinkedHashMap<>();

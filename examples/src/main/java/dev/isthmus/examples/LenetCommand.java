@@ -195,6 +195,10 @@ final class LenetCommand implements Command {
                         report.writeCurves("LeNet-5 on MNIST");
                     });
                 } catch (TrainingDivergedException e) {
+                    if (diagnostics != null) {
+                        diagnostics.onDiverged(e.epoch(), report, "LeNet-5 on MNIST", out);
+                        report.writeMetrics(Map.of("diverged", e.getMessage()));
+                    }
                     throw new IllegalStateException(e.getMessage() + (Files.exists(checkpoint)
                             ? "; the last good checkpoint is " + checkpoint : ""), e);
                 }
