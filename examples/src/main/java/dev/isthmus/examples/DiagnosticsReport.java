@@ -39,11 +39,18 @@ final class DiagnosticsReport {
 
     Diagnostics diagnostics() { return diagnostics; }
 
-    /** Prints the last epoch's warnings and updates metrics.json's entry and diagnostics.png. */
-    void afterEpoch(RunReport report, String title, PrintStream out) throws IOException {
+    /**
+     * Prints the last epoch's warnings and what the diagnostics cost in it (of {@code epochSeconds},
+     * the epoch's training time; NaN when unknown), and updates metrics.json's entry and diagnostics.png.
+     */
+    void afterEpoch(RunReport report, String title, double epochSeconds, PrintStream out) throws IOException {
         List<Diagnostics.EpochReport> epochs = diagnostics.epochs();
         if (epochs.isEmpty()) return;
-        for (Diagnostics.Warning w : epochs.getLast().warnings()) out.println("  diagnostics: " + w.message());
+        Diagnostics.EpochReport last = epochs.getLast();
+        for (Diagnostics.Warning w : last.warnings()) out.println("  diagnostics: " + w.message());
+        out.println(String.format(java.util.Locale.ROOT, "  (diagnostics: %d steps sampled, %.3f s%s)", last.samples(), last.seconds(),
+                Double.isFinite(epochSeconds) ? String.format(java.util.Locale.ROOT, ", %.1f%% of the epoch's %.1f s",
+                        100 * last.seconds() / epochSeconds, epochSeconds) : ""));
         report.section("diagnostics", json());
         if (!diagnostics.samples().isEmpty()) Png.write(figure(title), report.file("diagnostics.png"));
     }
@@ -54,7 +61,7 @@ final class DiagnosticsReport {
      */
     void onDiverged(int epoch, RunReport report, String title, PrintStream out) throws IOException {
         diagnostics.epochEnd(epoch);
-        afterEpoch(report, title, out);
+        afterEpoch(report, title, Double.NaN, out);
     }
 
     /** metrics.json's "diagnostics": the sampling, the rules, and per epoch every parameter and activation layer. */
@@ -69,6 +76,7 @@ final class DiagnosticsReport {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("epoch", e.epoch());
             m.put("sampled_steps", e.samples());
+            m.put("seconds", e.seconds());
             List<Object> ps = new ArrayList<>();
             for (Diagnostics.ParameterStats p : e.parameters()) {
                 Map<String, Object> q = new LinkedHashMap<>();

@@ -187,7 +187,7 @@ final class LenetCommand implements Command {
                     trainer.fit(loader, train, split.validation(), mnist.test(), options, start, stats -> {
                         report.add(stats);
                         out.println(RunReport.epochLine(stats, epochs));
-                        if (diagnostics != null) diagnostics.afterEpoch(report, "LeNet-5 on MNIST", out);
+                        if (diagnostics != null) diagnostics.afterEpoch(report, "LeNet-5 on MNIST", stats.seconds(), out);
                         Checkpoint.save(checkpoint, model, optimizer, Map.of(
                                 "epoch", Integer.toString(stats.epoch()), "variant", args.string("variant"),
                                 "model", "LeNet-5"));

@@ -33,8 +33,8 @@ final class LrFindReport {
                 r.smoothed()[0], r.minLoss(), r.minLr(), r.smoothed()[r.steps() - 1]));
         lines.add(String.format(Locale.ROOT, "suggested lr %.3g (rule: %s); the default is %.3g", r.suggested(), r.rule(), defaultLr));
         if (plateau) {
-            lines.add("the smoothed loss never fell 5% below its start (a plateau, as LeCun's small initialisation gives):"
-                    + " its minimum marks where training breaks down rather than where it learns fastest");
+            lines.add("the smoothed loss never fell 5% below its start (a plateau; LeNet-5's classic initialisation keeps the loss"
+                    + " at chance for a few hundred steps): its minimum marks where training breaks down, not where it learns fastest");
         }
         lines.forEach(out::println);
         report.writeText("lr-find.txt", String.join("\n", lines) + "\n");

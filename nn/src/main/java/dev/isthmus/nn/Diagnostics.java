@@ -54,9 +54,9 @@ public final class Diagnostics implements Trainer.StepListener {
         public double trouble() { return Double.isNaN(saturated) ? neverActive : saturatedAtEnd; }
     }
 
-    /** What one epoch's sampled steps showed, and the warnings it fired. */
+    /** What one epoch's sampled steps showed, the warnings it fired, and the seconds the diagnostics took in it. */
     public record EpochReport(int epoch, int samples, List<ParameterStats> parameters, List<ActivationStats> activations,
-                              List<Warning> warnings) {}
+                              List<Warning> warnings, double seconds) {}
 
     /**
      * One sampled step, for plots: x = epoch - 1 + step / steps of the epoch, per parameter the
@@ -86,6 +86,7 @@ public final class Diagnostics implements Trainer.StepListener {
     private boolean sampling;
     private double[] pendingGrad, pendingAct;
     private int pendingStep;
+    private long nanos;   // spent in this listener during the epoch
 
     /** Samples every {@code every}-th step of {@code model} (compiled for training) under {@code rules}. */
     public Diagnostics(Sequential model, int every, Rules rules) {
@@ -145,6 +146,7 @@ public final class Diagnostics implements Trainer.StepListener {
         }
         sampledThisEpoch = 0;
         lastStep = 0;
+        nanos = 0;
         epochSamples.clear();
     }
 
@@ -152,6 +154,7 @@ public final class Diagnostics implements Trainer.StepListener {
         lastStep = Math.max(lastStep, step);
         sampling = step % every == 0;
         if (!sampling) return;
+        long t0 = System.nanoTime();
         pendingStep = step;
         pendingGrad = new double[params.size()];
         for (int i = 0; i < params.size(); i++) pendingGrad[i] = norm(params.get(i).grad());
@@ -163,11 +166,13 @@ public final class Diagnostics implements Trainer.StepListener {
         }
         pendingAct = new double[actIndex.size()];
         for (int j = 0; j < actIndex.size(); j++) pendingAct[j] = activation(j);
+        nanos += System.nanoTime() - t0;
     }
 
     @Override public void afterUpdate(int epoch, int step) {
         if (!sampling) return;
         sampling = false;
+        long t0 = System.nanoTime();
         Tensor values = model.parameters().values();
         MemorySegment seg = values.device().isHost() ? values.segment()
                 : MemorySegment.ofArray(values.toFloatArray());
@@ -187,6 +192,7 @@ public final class Diagnostics implements Trainer.StepListener {
         }
         sampledThisEpoch++;
         epochSamples.add(concat(pendingStep, pendingGrad, ratio, pendingAct));
+        nanos += System.nanoTime() - t0;
     }
 
     private static double[] concat(int step, double[] a, double[] b, double[] c) {
@@ -264,7 +270,8 @@ public final class Diagnostics implements Trainer.StepListener {
             samples.add(new Sample(epoch - 1 + s[0] / steps, java.util.Arrays.copyOfRange(s, 1, 1 + p),
                     java.util.Arrays.copyOfRange(s, 1 + p, 1 + 2 * p), java.util.Arrays.copyOfRange(s, 1 + 2 * p, s.length)));
         }
-        epochs.add(new EpochReport(epoch, sampledThisEpoch, ps, as, sampledThisEpoch == 0 ? List.of() : warnings(epoch, ps, as)));
+        epochs.add(new EpochReport(epoch, sampledThisEpoch, ps, as, sampledThisEpoch == 0 ? List.of() : warnings(epoch, ps, as),
+                nanos / 1e9));
         resetEpoch();
     }
 
