@@ -27,9 +27,15 @@ import java.util.Locale;
  */
 public final class Diagnostics implements Trainer.StepListener {
     /** The thresholds of the warnings; {@link #DEFAULT} is what README.md documents. */
-    public record Rules(double saturated, double neverActive, double vanishing, double updateHigh, double updateLow) {
-        /** 20% saturated units (in the epoch's last quarter) or 40% never-active units; RMS gradient 1e-3 of the largest; update/weight above 0.05 or below 1e-6. */
-        public static final Rules DEFAULT = new Rules(0.20, 0.40, 1e-3, 0.05, 1e-6);
+    public record Rules(int earlySteps, double saturatedEarly, double saturated, double neverActive, double vanishing,
+                        double updateHigh, double updateLow) {
+        /**
+         * 20% of units saturated over the first 200 steps, or 90% at an epoch's end (a trained LeNet-5
+         * has 30-50% of its C3, C5 and F6 outputs beyond 0.97 of the asymptote: saturation is
+         * trouble early, or when nearly total); 40% never-active ReLU units; a weight's RMS gradient
+         * 1e-3 of the largest layer's; update/weight above 0.05 or below 1e-6.
+         */
+        public static final Rules DEFAULT = new Rules(200, 0.20, 0.90, 0.40, 1e-3, 0.05, 1e-6);
     }
 
     /** One fired rule: its name (saturated, dead, vanishing, update-high, update-low, non-finite) and the sentence. */
@@ -87,6 +93,9 @@ public final class Diagnostics implements Trainer.StepListener {
     private double[] pendingGrad, pendingAct;
     private int pendingStep;
     private long nanos;   // spent in this listener during the epoch
+    private long globalStep;   // steps seen since the listener was attached
+    private double[] earlySum;  // per activation layer, saturation summed over this epoch's samples in the first earlySteps
+    private int earlySamples;
 
     /** Samples every {@code every}-th step of {@code model} (compiled for training) under {@code rules}. */
     public Diagnostics(Sequential model, int every, Rules rules) {
@@ -140,18 +149,19 @@ public final class Diagnostics implements Trainer.StepListener {
         seenCount = new long[a];
         everActive = new boolean[a][];
         for (int j = 0; j < a; j++) {
-            if (actKind.get(j) == EltwiseKind.RELU) {
-                everActive[j] = new boolean[Math.toIntExact(model.outputShapes().get(actIndex.get(j)).elements())];
-            }
+            everActive[j] = new boolean[Math.toIntExact(model.outputShapes().get(actIndex.get(j)).elements())];
         }
         sampledThisEpoch = 0;
         lastStep = 0;
         nanos = 0;
+        earlySum = new double[a];
+        earlySamples = 0;
         epochSamples.clear();
     }
 
     @Override public void beforeUpdate(int epoch, int step) {
         lastStep = Math.max(lastStep, step);
+        boolean early = globalStep++ < rules.earlySteps();
         sampling = step % every == 0;
         if (!sampling) return;
         long t0 = System.nanoTime();
@@ -166,6 +176,10 @@ public final class Diagnostics implements Trainer.StepListener {
         }
         pendingAct = new double[actIndex.size()];
         for (int j = 0; j < actIndex.size(); j++) pendingAct[j] = activation(j);
+        if (early) {
+            earlySamples++;
+            for (int j = 0; j < actIndex.size(); j++) earlySum[j] += pendingAct[j];
+        }
         nanos += System.nanoTime() - t0;
     }
 
@@ -210,8 +224,8 @@ public final class Diagnostics implements Trainer.StepListener {
         EltwiseKind kind = actKind.get(j);
         MemorySegment seg = out.device().isHost() ? out.segment() : MemorySegment.ofArray(out.toFloatArray());
         long n = out.elements();
-        boolean[] active = everActive[j];
-        int units = active == null ? 1 : active.length;
+        boolean[] active = everActive[j];   // ReLU: ever > 0; tanh, sigmoid: ever unsaturated
+        int units = active.length;
         double hi = kind == EltwiseKind.SCALED_TANH ? 0.97 * EltwiseKind.SCALED_TANH_A : 0.97;
         long hits = 0;
         for (long k = 0; k < n; k++) {
@@ -221,8 +235,14 @@ public final class Diagnostics implements Trainer.StepListener {
                     if (v > 0) active[(int) (k % units)] = true;
                     else hits++;
                 }
-                case SIGMOID -> { if (v < 0.03f || v > 0.97f || Float.isNaN(v)) hits++; }
-                default -> { if (Math.abs(v) > hi || Float.isNaN(v)) hits++; }
+                case SIGMOID -> {
+                    if (v < 0.03f || v > 0.97f || Float.isNaN(v)) hits++;
+                    else active[(int) (k % units)] = true;
+                }
+                default -> {
+                    if (Math.abs(v) > hi || Float.isNaN(v)) hits++;
+                    else active[(int) (k % units)] = true;
+                }
             }
         }
         if (kind == EltwiseKind.RELU) zeroCount[j] += hits;
@@ -253,15 +273,15 @@ public final class Diagnostics implements Trainer.StepListener {
         for (int j = 0; j < actIndex.size(); j++) {
             long seen = Math.max(1, seenCount[j]);
             String name = model.layers().get(actIndex.get(j)).name(), kind = kindName(actKind.get(j));
-            if (everActive[j] != null) {
-                int dead = 0;
-                for (boolean b : everActive[j]) if (!b) dead++;
+            int dead = 0;
+            for (boolean b : everActive[j]) if (!b) dead++;
+            if (actKind.get(j) == EltwiseKind.RELU) {
                 as.add(new ActivationStats(name, actOwner.get(j), kind, everActive[j].length, Double.NaN, Double.NaN,
                         (double) dead / everActive[j].length, (double) zeroCount[j] / seen));
             } else {
                 long units = model.outputShapes().get(actIndex.get(j)).elements();
                 as.add(new ActivationStats(name, actOwner.get(j), kind, units, (double) saturatedCount[j] / seen,
-                        lastQuarter(j), Double.NaN, Double.NaN));
+                        lastQuarter(j), (double) dead / units, Double.NaN));
             }
         }
         double steps = lastStep + 1;
@@ -296,13 +316,20 @@ public final class Diagnostics implements Trainer.StepListener {
     List<Warning> warnings(int epoch, List<ParameterStats> ps, List<ActivationStats> as) {
         List<Warning> w = new ArrayList<>();
         for (ActivationStats a : as) {
-            if (!Double.isNaN(a.saturatedAtEnd()) && a.saturatedAtEnd() > rules.saturated()) {
+            String what = a.kind().equals("sigmoid") ? "sigmoid < 0.03 or > 0.97"
+                    : a.kind().equals("tanh") ? "|tanh| > 0.97" : "|1.7159 tanh(2x/3)| > 0.97 x 1.7159";
+            int j = as.indexOf(a);
+            double early = earlySamples == 0 ? Double.NaN : earlySum[j] / earlySamples;
+            if (!a.kind().equals("relu") && early > rules.saturatedEarly()) {
+                w.add(new Warning(epoch, "saturated-early", a.owner(), String.format(Locale.ROOT,
+                        "%s: %.0f%% of units saturated in the first %d steps (epoch %d; %s): the initialisation or the learning"
+                                + " rate is too large", a.owner(), 100 * early, rules.earlySteps(), epoch, what)));
+            } else if (!Double.isNaN(a.saturatedAtEnd()) && a.saturatedAtEnd() > rules.saturated()) {
                 w.add(new Warning(epoch, "saturated", a.owner(), String.format(Locale.ROOT,
-                        "%s: %.0f%% of units saturated at the end of epoch %d (%s): the initialisation or the learning rate is too large",
-                        a.owner(), 100 * a.saturatedAtEnd(), epoch, a.kind().equals("sigmoid") ? "sigmoid < 0.03 or > 0.97"
-                                : a.kind().equals("tanh") ? "|tanh| > 0.97" : "|1.7159 tanh(2x/3)| > 0.97 x 1.7159")));
+                        "%s: %.0f%% of units saturated at the end of epoch %d (%s): the learning rate or the initialisation is"
+                                + " too large", a.owner(), 100 * a.saturatedAtEnd(), epoch, what)));
             }
-            if (!Double.isNaN(a.neverActive()) && a.neverActive() > rules.neverActive()) {
+            if (a.kind().equals("relu") && a.neverActive() > rules.neverActive()) {
                 w.add(new Warning(epoch, "dead", a.owner(), String.format(Locale.ROOT,
                         "%s: %.0f%% of ReLU units never active in epoch %d (dead units): the learning rate is too large, or the"
                                 + " initialisation", a.owner(), 100 * a.neverActive(), epoch)));
