@@ -69,8 +69,15 @@ final class DiagnosticsReport {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("every_steps", diagnostics.every());
         Diagnostics.Rules r = Diagnostics.Rules.DEFAULT;
-        root.put("rules", Map.of("saturated_above", r.saturated(), "never_active_above", r.neverActive(),
-                "vanishing_rms_ratio_below", r.vanishing(), "update_ratio_above", r.updateHigh(), "update_ratio_below", r.updateLow()));
+        Map<String, Object> rules = new LinkedHashMap<>();
+        rules.put("early_steps", r.earlySteps());
+        rules.put("saturated_early_above", r.saturatedEarly());
+        rules.put("saturated_at_epoch_end_above", r.saturated());
+        rules.put("never_active_above", r.neverActive());
+        rules.put("vanishing_rms_ratio_below", r.vanishing());
+        rules.put("update_ratio_above", r.updateHigh());
+        rules.put("update_ratio_below", r.updateLow());
+        root.put("rules", rules);
         List<Object> list = new ArrayList<>();
         for (Diagnostics.EpochReport e : diagnostics.epochs()) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -98,6 +105,7 @@ final class DiagnosticsReport {
                 if (!Double.isNaN(a.saturated())) {
                     q.put("saturated", a.saturated());
                     q.put("saturated_at_end", finite(a.saturatedAtEnd()));
+                    q.put("always_saturated", finite(a.neverActive()));
                 } else {
                     q.put("never_active", a.neverActive());
                     q.put("zero_fraction", a.zeroFraction());

@@ -52,7 +52,8 @@ public final class Diagnostics implements Trainer.StepListener {
      * One activation layer over one epoch, as fractions, NaN where they do not apply: for tanh and
      * sigmoid {@code saturated} over all sampled batches and {@code saturatedAtEnd} over the last
      * quarter of them (the state the epoch leaves; saturation that grows while training shows
-     * there first); for ReLU {@code neverActive} and {@code zeroFraction}.
+     * there first) and as {@code neverActive} the units saturated on every sampled sample; for ReLU
+     * {@code neverActive} (units 0 on every sampled sample) and {@code zeroFraction}.
      */
     public record ActivationStats(String layer, String owner, String kind, long units, double saturated,
                                   double saturatedAtEnd, double neverActive, double zeroFraction) {
