@@ -16,7 +16,14 @@ peer in one run (A B C A B C ...).
     model KEY lenet|alexnet-paper|alexnet-modern train|infer BATCH
                                              builds a model (random data of the right shape, seed 1)
     train KEY N                              N training steps: {"seconds": total}
-    infer KEY N                              N forward passes: {"seconds": total, "samples": [each]}
+    infer KEY N [THREADS]                    N forward passes: {"seconds": total, "samples": [each]};
+                                             with THREADS, torch.set_num_threads(THREADS) around them
+    drop KEY                                 forgets a model (frees its memory)
+    export NAME PREFIX                       lenet|alexnet-paper|alexnet-modern from PREFIX.params
+                                             (Isthmus's parameter order), in eval mode: writes the
+                                             logits of PREFIX.images as PREFIX.torch.logits and the
+                                             model as PREFIX.onnx (torch.onnx.export, opset 13, input
+                                             "input", output "logits", dimension 0 named "batch")
     lenet_check PREFIX STEPS                 LeNet-5 from PREFIX.params (Isthmus's parameter order),
                                              PREFIX.images, PREFIX.labels (int32): STEPS SGD steps,
                                              writes PREFIX.torch.losses and PREFIX.torch.logits
@@ -119,7 +126,17 @@ class Model:
             opt.step()
         return {"seconds": time.perf_counter() - t0}
 
-    def infer(self, n):
+    def infer(self, n, threads=None):
+        if threads is None:
+            return self.timed(n)
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            return self.timed(n)
+        finally:
+            torch.set_num_threads(before)
+
+    def timed(self, n):
         net, x = self.net, self.x
         samples = [0.0] * n
         clock = time.perf_counter
@@ -190,18 +207,38 @@ class Conv:
         return {}
 
 
-def lenet_check(prefix, steps):
-    """Isthmus's initial parameters, one batch: the losses of STEPS SGD steps and the first logits."""
-    net = lenet5()
-    flat = np.fromfile(prefix + ".params", dtype="<f4")
+def load_params(net, path, what):
+    """Copies the raw float32 file PATH, in Isthmus's parameter order (PyTorch's parameters()), into NET."""
+    flat = np.fromfile(path, dtype="<f4")
     params = list(net.parameters())
     if flat.size != sum(p.numel() for p in params):
-        raise ValueError("%s.params holds %d floats, LeNet-5 has %d" % (prefix, flat.size, sum(p.numel() for p in params)))
+        raise ValueError("%s holds %d floats, %s has %d" % (path, flat.size, what, sum(p.numel() for p in params)))
     at = 0
     with torch.no_grad():
         for p in params:
             p.copy_(torch.from_numpy(flat[at:at + p.numel()].reshape(tuple(p.shape))))
             at += p.numel()
+
+
+def export(name, prefix):
+    """Isthmus's weights in PyTorch: the logits of PREFIX.images, and the model as ONNX for ONNX Runtime."""
+    build, shape, _ = MODELS[name]
+    net = build()
+    load_params(net, prefix + ".params", name)
+    net.eval()
+    images = torch.from_numpy(np.fromfile(prefix + ".images", dtype="<f4").reshape((-1,) + shape).copy())
+    with torch.inference_mode():
+        net(images).numpy().astype("<f4").tofile(prefix + ".torch.logits")
+    # opset 13 exports without the onnx Python package in Debian's PyTorch 1.13 (no checker run).
+    torch.onnx.export(net, images, prefix + ".onnx", opset_version=13, input_names=["input"],
+                      output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    return {}
+
+
+def lenet_check(prefix, steps):
+    """Isthmus's initial parameters, one batch: the losses of STEPS SGD steps and the first logits."""
+    net = lenet5()
+    load_params(net, prefix + ".params", "LeNet-5")
     images = torch.from_numpy(np.fromfile(prefix + ".images", dtype="<f4").reshape(-1, 1, 32, 32).copy())
     labels = torch.from_numpy(np.fromfile(prefix + ".labels", dtype="<i4").astype(np.int64))
     opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
@@ -275,7 +312,12 @@ def main():
             elif cmd == "train":
                 out = models[words[1]].train(int(words[2]))
             elif cmd == "infer":
-                out = models[words[1]].infer(int(words[2]))
+                out = models[words[1]].infer(int(words[2]), int(words[3]) if len(words) > 3 else None)
+            elif cmd == "drop":
+                del models[words[1]]
+                out = {}
+            elif cmd == "export":
+                out = export(words[1], words[2])
             elif cmd == "lenet_check":
                 out = lenet_check(words[1], int(words[2]))
             else:

@@ -12,6 +12,7 @@ import dev.isthmus.nn.Adam;
 import dev.isthmus.nn.AlexNet;
 import dev.isthmus.nn.Checkpoint;
 import dev.isthmus.nn.LrFinder;
+import dev.isthmus.nn.CheckpointKeys;
 import dev.isthmus.nn.LrSchedule;
 import dev.isthmus.nn.Metrics;
 import dev.isthmus.nn.ModelSummary;
@@ -80,7 +81,7 @@ final class AlexnetCommand implements Command {
             .flag("data", "DIR", null, "image folder, one subfolder per class (train: unless --synthetic)")
             .flag("val", "DIR", null, "validation image folder with the same classes (default: hold out --val-fraction of --data)").onlyFor("train", "lr-find")
             .flag("val-fraction", "X", "0.1", "fraction of each class held out for validation when --val is not given").onlyFor("train", "lr-find")
-            .bool("synthetic", "train on a generated easy 10-class Shapes folder (in a temporary folder, deleted afterwards)").onlyFor("train", "lr-find")
+            .bool("synthetic", "train on a generated easy 10-class Shapes folder (in a hidden folder of --out, deleted afterwards)").onlyFor("train", "lr-find")
             .flag("per-class", "N", Integer.toString(SYNTHETIC_PER_CLASS), "images per class of --synthetic (a tenth held out for validation)").onlyFor("train", "lr-find")
             .flag("variant", "NAME", "paper", "paper (227x227, LRN, two-group convolutions, N(0, 0.01) init) or modern (torchvision's)").onlyFor("train", "lr-find")
             .flag("epochs", "N", "10", "epochs to train (" + SYNTHETIC_EPOCHS + " with --synthetic)").onlyFor("train")
@@ -98,6 +99,11 @@ final class AlexnetCommand implements Command {
             .flag("weight-decay", "X", "0.0005", "L2 weight decay").onlyFor("train", "lr-find")
             .flag("lr-patience", "N", null, "epochs without a better validation error before the learning rate is divided by 10\n"
                     + "(default 3 with --synthetic, else 1)").onlyFor("train", "lr-find")
+            .flag("loader-threads", "N", null, "threads decoding and cropping the batches (default: the cores the step leaves free, at\n"
+                    + "least 1)").onlyFor("train", "lr-find")
+            .flag("cache-mb", "N", "4096", "memory for decoded, resized images (MiB): images are decoded on the loader threads when\n"
+                    + "first needed and kept while they fit, so later epochs decode nothing").onlyFor("train", "lr-find")
+            .bool("preload", "decode every image before training instead (all kept in memory, whatever --cache-mb)").onlyFor("train", "lr-find")
             .flag("backend", "NAME", "dnnl", "dnnl, simd, opencl or reference")
             .flag("seed", "N", "1", "seed of initialisation, dropout, shuffling, crops and the validation split").onlyFor("train", "lr-find")
             .flag("out", "DIR", null, "output folder (train: default runs/alexnet-<timestamp>; similar: the checkpoint's folder)").onlyFor("train", "similar", "lr-find")
@@ -107,6 +113,8 @@ final class AlexnetCommand implements Command {
             .flag("steps", "N", "100", "steps of the range test").onlyFor("lr-find")
             .flag("lr-start", "X", "1e-6", "the range test's first learning rate").onlyFor("lr-find")
             .flag("lr-end", "X", "1", "the range test's last learning rate").onlyFor("lr-find")
+            .bool("overwrite", "replace the earlier run in --out (refused without it)").onlyFor("train", "lr-find")
+            .bool("reset-optimizer", "with --resume: keep the weights but start --optimizer from fresh state (to change the optimizer)").onlyFor("train")
             .bool("ten-crop", "also evaluate with the paper's ten crops (corners, centre, mirrored), averaging the softmax").onlyFor("train", "eval")
             .bool("summary", "print the per-layer table (1000 classes) of --variant and exit").onlyFor("train")
             .flag("checkpoint", "FILE", null, "the model to use").onlyFor("eval", "similar")
@@ -177,6 +185,7 @@ final class AlexnetCommand implements Command {
         double valFraction = args.floatInRange("val-fraction", 0f, 0.9f);
         int perClass = args.intInRange("per-class", 2, 9999);
         Path resume = args.has("resume") ? args.existingFile("resume") : null;
+        if (args.bool("reset-optimizer") && resume == null) throw new Args.UsageError("--reset-optimizer applies only with --resume");
         Variant variant = args.choice("variant", Variant.values());
         if (resume != null) {
             String saved = metadata(resume).getOrDefault("variant", "paper");
@@ -192,12 +201,13 @@ final class AlexnetCommand implements Command {
         Path outDir = args.has("out") ? args.path("out")
                 : Path.of("runs", "alexnet-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
 
+        RunFolder.prepare(outDir, args.bool("overwrite"), resume, out);
         long t0 = System.nanoTime();
         Path generated = null;
         Thread cleanup = null;   // deletes the generated folder when the run is interrupted (Ctrl-C)
         try {
             if (synthetic) {
-                generated = Files.createTempDirectory("isthmus-shapes-");
+                generated = RunFolder.scratchFolder(outDir, "shapes");   // under the run: a kill -9 leaves it where the next start removes it
                 Path folder = generated;
                 cleanup = new Thread(() -> deleteTree(folder), "isthmus-cleanup");
                 Runtime.getRuntime().addShutdownHook(cleanup);
@@ -208,8 +218,15 @@ final class AlexnetCommand implements Command {
                 dataDir = generated;
             }
             int threads = Math.min(4, Runtime.getRuntime().availableProcessors());
-            try (ImageFolder data = ImageFolder.load(dataDir, STORED_SIDE, threads);
-                 ImageFolder val = valDir == null ? null : ImageFolder.load(valDir, STORED_SIDE, threads);
+            // The host backends run the step on every core.
+            int loaderThreads = args.has("loader-threads") ? args.intInRange("loader-threads", 1, BatchLoader.MAX_THREADS)
+                    : BatchLoader.defaultThreads(Runtime.getRuntime().availableProcessors());
+            long cacheBytes = (long) args.intInRange("cache-mb", 0, Integer.MAX_VALUE) << 20;
+            boolean preload = args.bool("preload");
+            try (ImageFolder data = preload ? ImageFolder.load(dataDir, STORED_SIDE, threads)
+                         : ImageFolder.open(dataDir, STORED_SIDE, threads, cacheBytes);
+                 ImageFolder val = valDir == null ? null : preload ? ImageFolder.load(valDir, STORED_SIDE, threads)
+                         : ImageFolder.open(valDir, STORED_SIDE, threads, cacheBytes);
                  Backend backend = Backends.create(kind);
                  Sequential model = heInit ? AlexNet.heInit(model(variant, data.classes().size()))
                          : model(variant, data.classes().size())) {
@@ -253,6 +270,8 @@ final class AlexnetCommand implements Command {
                 config.put("seed", seed);
                 config.put("mean_rgb", new double[] {mean[0], mean[1], mean[2]});
                 config.put("augmentation", "random " + side + " crops of " + STORED_SIDE + ", mirroring, PCA colour shift (std 0.1)");
+                config.put("loader_threads", loaderThreads);
+                config.put("decoding", preload ? "all at load" : "on the loader threads, cache " + (cacheBytes >> 20) + " MiB");
                 if (resume != null) config.put("resumed_from", resume.toString());
                 RunReport report = new RunReport(outDir, config);
                 out.printf(Locale.ROOT, "AlexNet %s (%,d parameters) on %s%n", variantName, model.parameters().count(), backend.describe());
@@ -272,18 +291,33 @@ final class AlexnetCommand implements Command {
                 meta.put("scale", Float.toString(scale));
                 meta.put("seed", Long.toString(seed));
                 List<Map<String, Object>> top5 = new ArrayList<>();
+                Progress progress = Progress.onStderr();
                 try (Optimizer sgd = adam ? new Adam(model.parameters(), lr, 0.9f, 0.999f, 1e-8f, weightDecay, false)
                         : new SGD(model.parameters(), lr, momentum, weightDecay, false);
-                     Trainer trainer = new Trainer(model, sgd, Progress.onStderr());
-                     BatchLoader loader = data.loader(trainIdx, batch, seed, trainT, true, true);
-                     BatchLoader valLoader = valIdx.length == 0 ? null : valFolder.loader(valIdx, batch, 0, centre, false, false)) {
+                     Trainer trainer = new Trainer(model, sgd, progress);
+                 RunInterrupt interrupt = RunInterrupt.install(progress, report.file("model.safetensors"), System.err);
+                     BatchLoader loader = data.loader(trainIdx, batch, seed, trainT, true, true, loaderThreads);
+                     BatchLoader valLoader = valIdx.length == 0 ? null
+                             : valFolder.loader(valIdx, batch, 0, centre, false, false, loaderThreads)) {
                     if (args.action().equals("lr-find")) return lrFind(args, model, sgd, loader, report, variantName, adam, lr, out);
                     int start = 0;
                     if (resume != null) {
-                        Map<String, String> saved = Checkpoint.load(resume, model, sgd);
-                        start = Integer.parseInt(saved.getOrDefault("epoch", "0"));
-                        if (saved.containsKey(Checkpoint.LR)) sgd.setLr(Float.parseFloat(saved.get(Checkpoint.LR)));
+                        Map<String, String> saved = metadata(resume);
+                        // The preprocessing must be this run's: other pixels would meet weights trained on these.
+                        CheckpointKeys.requireSame(resume, saved, "mean", meta.get("mean"), "the training images' mean differs: other --data?");
+                        CheckpointKeys.requireSame(resume, saved, "scale", meta.get("scale"), "another --input scaling than the checkpoint's");
+                        if (args.bool("reset-optimizer")) {
+                            Checkpoint.loadWeights(resume, model);
+                            out.printf("--reset-optimizer: the checkpoint's %s state is dropped; %s starts from fresh state%n",
+                                    saved.getOrDefault(CheckpointKeys.OPTIMIZER_NAME, "optimizer"), adam ? "adam" : "sgd");
+                        } else {
+                            Checkpoint.load(resume, model, sgd);
+                            if (saved.containsKey(Checkpoint.LR)) sgd.setLr(CheckpointKeys.positiveFloat(resume, saved, Checkpoint.LR));
+                        }
+                        start = CheckpointKeys.nonNegativeInt(resume, saved, "epoch", 0);
                         out.printf("resumed from %s after epoch %d (lr %s)%n", resume, start, sgd.lr());
+                        interrupt.saved(start);
+                        RunFolder.history(resume, start).forEach(report::add);   // metrics.json and curves.png keep them
                         if (start >= epochs) throw new Args.UsageError("--resume: the checkpoint is already at epoch " + start + " of --epochs " + epochs);
                     }
                     Path checkpoint = report.file("model.safetensors");
@@ -292,8 +326,8 @@ final class AlexnetCommand implements Command {
                             ? DiagnosticsReport.attach(model, trainer, loader.batchesPerEpoch()) : null;
                     try {
                         trainer.fit(loader, valLoader == null ? null : () -> trainer.evaluate(valLoader), null, options, start, stats -> {
-                            report.add(stats);
-                            out.println(epochLine(stats, epochs));
+                            report.add(stats, loader.lastEpoch());
+                            out.println(epochLine(stats, epochs) + RunReport.dataWait(loader.lastEpoch(), stats.seconds()));
                             if (diagnostics != null) diagnostics.afterEpoch(report, "AlexNet " + variantName, stats.seconds(), out);
                             Map<String, Object> e = new LinkedHashMap<>();
                             e.put("epoch", stats.epoch());
@@ -302,6 +336,7 @@ final class AlexnetCommand implements Command {
                             top5.add(e);
                             meta.put("epoch", Integer.toString(stats.epoch()));
                             Checkpoint.save(checkpoint, model, sgd, meta);
+                            interrupt.saved(stats.epoch());
                             report.writeMetrics(Map.of("top5", top5));
                             report.writeCurves("AlexNet " + variantName);
                         });
@@ -311,6 +346,8 @@ final class AlexnetCommand implements Command {
                                 ? "; the last good checkpoint is " + checkpoint : "")
                                 + " (a smaller --lr may help)", e);
                     }
+                    out.println(report.loaderSummary() + (preload ? "" : String.format(Locale.ROOT,
+                            "; %d decodes after loading, %d MiB of images in memory", data.decodes(), data.cachedBytes() >> 20)));
                     Map<String, Object> result = new LinkedHashMap<>();
                     result.put("top5", top5);
                     List<String> lines = new ArrayList<>();
@@ -445,11 +482,28 @@ final class AlexnetCommand implements Command {
                 throw new Args.UsageError("--checkpoint: " + file + " is not an AlexNet checkpoint written by 'isthmus alexnet' (model: "
                         + meta.getOrDefault("model", "none") + ")");
             }
-            String[] m = meta.getOrDefault("mean", "0,0,0").split(",");
-            float[] mean = {Float.parseFloat(m[0]), Float.parseFloat(m[1]), Float.parseFloat(m[2])};
+            float[] mean = floats(file, meta, "mean", "0,0,0", 3);
             List<String> names = meta.containsKey("classes") ? List.of(meta.get("classes").split(",")) : null;
-            float scale = Float.parseFloat(meta.getOrDefault("scale", "1"));   // checkpoints from before --input: raw pixels
+            float scale = floats(file, meta, "scale", "1", 1)[0];   // checkpoints from before --input: raw pixels
             return new Checkpointed(file, AlexnetCommand.variant(meta.getOrDefault("variant", "paper")), names, mean, scale);
+        }
+
+        /** {@code n} comma-separated finite floats under {@code key}; errors name the file, the key and the value. */
+        private static float[] floats(Path file, Map<String, String> meta, String key, String absent, int n) {
+            String v = meta.getOrDefault(key, absent);
+            String[] parts = v.split(",");
+            float[] out = new float[n];
+            try {
+                if (parts.length != n) throw new NumberFormatException();
+                for (int i = 0; i < n; i++) {
+                    out[i] = Float.parseFloat(parts[i].strip());
+                    if (!Float.isFinite(out[i])) throw new NumberFormatException();
+                }
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(file + ": metadata key '" + key + "' is \"" + v + "\", expected " + n
+                        + " finite number" + (n == 1 ? "" : "s separated by commas"));
+            }
+            return out;
         }
 
         /** The checkpoint's class names, which must be the folder's (the folder's when the checkpoint has none). */

@@ -1,11 +1,15 @@
-// `isthmus bench compare`: the same workloads run three ways in one run, alternating
+// `isthmus bench compare`: the same workloads run four ways in one run, alternating
 // (A B C, B C A, C A B ...) so that drift on a shared machine hits all of them alike:
-//   Isthmus in this JVM (dnnl, and simd for LeNet-5), PyTorch in a worker process
-//   (bench/compare/torch_worker.py), and oneDNN called from C in a worker process
-//   (bench/compare/dnnl_worker.c), the floor for the FFM overhead on convolutions.
-// Workers measure their own time. First the three are checked to agree numerically on fixed
+//   Isthmus in this JVM (dnnl and simd), PyTorch in a worker process
+//   (bench/compare/torch_worker.py), oneDNN called from C in a worker process
+//   (bench/compare/dnnl_worker.c, the floor for the FFM overhead on convolutions), and, for
+//   inference, ONNX Runtime Java in this JVM on the models PyTorch exported with Isthmus's weights.
+// Workers measure their own time. First the peers are checked to agree numerically on fixed
 // inputs; --quick stops after a reduced set that runs every path once (CI's smoke test, no
-// timing asserted). The full run writes its table into bench/RESULTS.md ("## bench compare").
+// timing asserted). Workloads run in groups (LeNet-5 and the convolutions, then each AlexNet
+// training and inference configuration), each prepared, measured over all rounds and freed before
+// the next, so that the AlexNet compiles of all peers never sit in memory at once.
+// The full run writes its table into bench/RESULTS.md ("## bench compare", or --section).
 package dev.isthmus.examples;
 
 import dev.isthmus.examples.CompareIsthmus.ConvCase;
@@ -27,7 +31,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** Runs Isthmus, PyTorch and oneDNN-from-C side by side and prints one table. */
+/** Runs Isthmus, PyTorch, oneDNN-from-C and ONNX Runtime side by side and prints one table. */
 final class BenchCommand implements Command {
     /** Relative tolerance of the numerical agreement: max |a - b| / max |b|. */
     static final double TOLERANCE = 1e-4;
@@ -46,31 +50,41 @@ final class BenchCommand implements Command {
     static final List<String> PASSES = List.of("fwd", "bwd_d", "bwd_w");
 
     private final Args.Spec spec = new Args.Spec()
-            .description("Runs the same workloads in Isthmus (dnnl; simd for LeNet-5), in PyTorch (" + CompareWorker.PYTHON
-                    + " bench/compare/torch_worker.py)\nand, for convolutions, in C calling the same oneDNN primitives "
-                    + "(bench/compare/dnnl_worker.c, built with gcc),\nalternating them round by round, and prints medians "
-                    + "(min-max over rounds) and paired ratios. First it checks\nthat the three agree numerically on fixed "
-                    + "inputs. Workloads: LeNet-5 training (batch 64) and batch-1 inference,\nAlexNet training steps "
-                    + "(batch 32, paper and torchvision-style), AlexNet conv1-5 and LeNet C1/C3/C5 forward and\nbackward. "
-                    + "Without --quick the table goes into bench/RESULTS.md, section '" + SECTION + "'.\nNeeds PyTorch ("
+            .description("Runs the same workloads in Isthmus (dnnl and simd), in PyTorch (" + CompareWorker.PYTHON
+                    + " bench/compare/torch_worker.py),\nfor convolutions in C calling the same oneDNN primitives "
+                    + "(bench/compare/dnnl_worker.c, built with gcc),\nand for inference in ONNX Runtime Java (the models "
+                    + "PyTorch exports with Isthmus's weights),\nalternating them round by round, and prints medians "
+                    + "(min-max over rounds) and paired ratios. First it checks\nthat they agree numerically on fixed "
+                    + "inputs. Workloads: LeNet-5 training (batch 64) and inference (batch 1, 32, 256),\nAlexNet training "
+                    + "steps (batch 32) and inference (batch 1, 32), paper and torchvision-style, the inference\nat 1 thread "
+                    + "and at --threads; AlexNet conv1-5 and LeNet C1/C3/C5 forward and backward.\n"
+                    + "Without --quick the table goes into bench/RESULTS.md, section '" + SECTION + "' (or --section).\nNeeds PyTorch ("
                     + CompareWorker.TORCH_INSTALL + ") and gcc.")
-            .action("compare", "Isthmus vs PyTorch vs oneDNN from C")
-            .bool("quick", "a reduced set (smoke test, under 3 minutes): every path once, the numerical checks; writes nothing")
+            .action("compare", "Isthmus vs PyTorch vs oneDNN from C vs ONNX Runtime")
+            .bool("quick", "a reduced set (smoke test, under 4 minutes): every path once, the numerical checks; writes nothing")
             .flag("rounds", "N", "5", "measured rounds (--quick: 1)")
             .flag("warmup", "N", "1", "warm-up rounds, discarded (--quick: 0)")
-            .flag("threads", "N", "2", "threads for every peer (OpenMP, OpenBLAS, simd)")
+            .flag("threads", "N", "2", "threads for every peer (OpenMP, OpenBLAS, simd, ONNX Runtime intra-op); inference also runs at 1")
+            .flag("section", "HEADING", SECTION, "the heading of bench/RESULTS.md the full run replaces (appended when missing)")
             .example("bench compare --quick")
             .example("bench compare --rounds 7");
 
     @Override public String name() { return "bench"; }
 
-    @Override public String summary() { return "bench compare: Isthmus vs PyTorch vs oneDNN from C, alternating, one table"; }
+    @Override public String summary() { return "bench compare: Isthmus vs PyTorch vs oneDNN from C vs ONNX Runtime, alternating, one table"; }
 
     @Override public Args.Spec spec() { return spec; }
 
-    /** One thing to time: a training step, batch-1 inference or a convolution pass, and who runs it. */
-    record Workload(String label, String kind, String model, int batch, int iterations, ConvCase conv, String pass, List<Peer> peers) {
+    /**
+     * One thing to time, and who runs it: a training step ("train"), inference timed per call
+     * ("latency": p50 and p99) or as images per second ("throughput"), or a convolution pass
+     * ("conv"); at {@code threads} threads; in {@code group}, the workloads prepared and freed together.
+     */
+    record Workload(String label, String kind, String model, int batch, int iterations, ConvCase conv, String pass, List<Peer> peers,
+                    int threads, String group) {
         String key() { return label; }
+
+        boolean inference() { return kind.equals("latency") || kind.equals("throughput"); }
     }
 
     @Override public int run(Args args, PrintStream out) throws Exception {
@@ -82,45 +96,62 @@ final class BenchCommand implements Command {
         StringBuilder command = new StringBuilder("./isthmus bench compare");
         if (quick) command.append(" --quick");
         for (String f : List.of("rounds", "warmup", "threads")) if (args.has(f)) command.append(" --").append(f).append(' ').append(args.string(f));
+        String heading = args.string("section");
+        if (!heading.startsWith("## ") || heading.contains("\n")) {
+            throw new IllegalArgumentException("--section must be one Markdown heading line starting with '## ', got '" + heading + "'");
+        }
+        if (args.has("section")) command.append(" --section '").append(heading).append('\'');
         Path root = root();
         Path compareDir = root.resolve("bench").resolve("compare");
         long t0 = System.nanoTime();
         String loadBefore = loadAverage();
+        Path models = Files.createTempDirectory("isthmus-compare-onnx-");   // the exported ONNX models, deleted at the end
         try (CompareIsthmus isthmus = new CompareIsthmus(threads);
              CompareWorker torch = CompareWorker.torch(compareDir, threads);
-             CompareWorker c = CompareWorker.dnnl(compareDir, threads)) {
-            Map<String, String> machine = machine(isthmus, torch, c, threads);
+             CompareWorker c = CompareWorker.dnnl(compareDir, threads);
+             CompareOnnx ort = new CompareOnnx()) {
+            Map<String, String> machine = machine(isthmus, torch, c, ort, threads);
             for (var e : machine.entrySet()) out.println(e.getKey() + ": " + e.getValue());
             out.println();
 
             List<String> notes = new ArrayList<>();
             checkConvs(isthmus, torch, c, quick ? CONVS.stream().filter(x -> x.name().startsWith("lenet") || x.name().equals("alexnet:conv2")).toList() : CONVS, out);
             checkLenet(isthmus, torch, out);
+            Map<String, Path> onnx = new LinkedHashMap<>();
+            for (String model : List.of("lenet", "alexnet-paper", "alexnet-modern")) {
+                onnx.put(model, CompareInference.check(model, isthmus, torch, ort, models, out));
+            }
 
-            List<Workload> workloads = workloads(quick);
+            List<Workload> workloads = workloads(quick, threads);
             CompareTable table = new CompareTable();
-            prepare(workloads, isthmus, torch, c, table, notes, out);
-            Map<Peer, List<Long>> heap = new java.util.EnumMap<>(Peer.class);   // heap bytes per inference call, per measured round
-            for (int r = 0; r < warmup + rounds; r++) {
-                long roundStart = System.nanoTime();
-                boolean measured = r >= warmup;
-                for (Workload w : workloads) {
-                    List<Peer> order = rotate(w.peers(), r);
-                    for (Peer p : order) {
-                        Measurement m = measure(p, w, isthmus, torch, c);
-                        if (measured) record(table, w, p, m, heap);
-                        if (verbose) {
-                            System.err.printf(Locale.ROOT, "bench compare: round %d, %s, %s (order %s): %.4f s%n",
-                                    r + 1, w.label(), p.title, order.stream().map(x -> x.title).toList(), m.seconds());
+            Map<String, Map<Peer, List<Long>>> heap = new LinkedHashMap<>();   // per latency row: heap bytes per call, per measured round
+            Peers peers = new Peers(isthmus, torch, c, ort, onnx);
+            Map<String, List<Workload>> groups = new LinkedHashMap<>();
+            for (Workload w : workloads) groups.computeIfAbsent(w.group(), g -> new ArrayList<>()).add(w);
+            for (var group : groups.entrySet()) {
+                prepare(group.getValue(), peers, table, notes, out);
+                for (int r = 0; r < warmup + rounds; r++) {
+                    long roundStart = System.nanoTime();
+                    boolean measured = r >= warmup;
+                    for (Workload w : group.getValue()) {
+                        List<Peer> order = rotate(w.peers(), r);
+                        for (Peer p : order) {
+                            Measurement m = measure(p, w, peers);
+                            if (measured) record(table, w, p, m, heap);
+                            if (verbose) {
+                                System.err.printf(Locale.ROOT, "bench compare: round %d, %s, %s (order %s): %.4f s%n",
+                                        r + 1, w.label(), p.title, order.stream().map(x -> x.title).toList(), m.seconds());
+                            }
                         }
                     }
+                    System.err.printf(Locale.ROOT, "bench compare: %s: %s round %d of %d done in %.1f s (load average %s)%n",
+                            group.getKey(), measured ? "measured" : "warm-up", measured ? r - warmup + 1 : r + 1, measured ? rounds : warmup,
+                            (System.nanoTime() - roundStart) * 1e-9, loadAverage());
                 }
-                System.err.printf(Locale.ROOT, "bench compare: %s round %d of %d done in %.1f s (load average %s)%n",
-                        measured ? "measured" : "warm-up", measured ? r - warmup + 1 : r + 1, measured ? rounds : warmup,
-                        (System.nanoTime() - roundStart) * 1e-9, loadAverage());
+                release(group.getValue(), peers);
             }
             String loadAfter = loadAverage();
-            String result = report(table, heap, notes, quick);
+            String result = report(table, heap, notes, quick, threads);
             out.println();
             out.print(result);
             double seconds = (System.nanoTime() - t0) * 1e-9;
@@ -131,42 +162,80 @@ final class BenchCommand implements Command {
                 machine.put("rounds", rounds + " measured after " + warmup + " warm-up, peers rotated per round (A B C, B C A, ...); run took " + Math.round(seconds) + " s");
                 machine.put("command", "`" + command + "`");
                 Path results = root.resolve("bench").resolve("RESULTS.md");
-                writeSection(results, section(machine, result));
-                out.println("wrote section '" + SECTION + "' of " + results);
+                writeSection(results, heading, section(heading, machine, result));
+                out.println("wrote section '" + heading + "' of " + results);
             }
+        } finally {
+            deleteFolder(models);
         }
         return 0;
     }
 
+    /** Everyone who runs workloads, and the ONNX files (per model name) ONNX Runtime runs. */
+    record Peers(CompareIsthmus isthmus, CompareWorker torch, CompareWorker c, CompareOnnx ort, Map<String, Path> onnx) {}
+
     // ---- the workloads -------------------------------------------------------------------------
 
-    static List<Workload> workloads(boolean quick) {
+    /** The label of a LeNet-5 or AlexNet inference row: "LeNet-5 inference, batch 1, 1 thread". */
+    static String inferenceLabel(String model, int batch, int threads) {
+        String net = switch (model) {
+            case "lenet" -> "LeNet-5";
+            case "alexnet-paper" -> "AlexNet paper";
+            default -> "AlexNet modern";
+        };
+        return net + " inference, batch " + batch + ", " + threads + (threads == 1 ? " thread" : " threads");
+    }
+
+    static List<Workload> workloads(boolean quick, int threads) {
         List<Workload> w = new ArrayList<>();
-        List<Peer> nets = List.of(Peer.DNNL, Peer.SIMD, Peer.TORCH), big = List.of(Peer.DNNL, Peer.TORCH);
-        w.add(new Workload("LeNet-5 train, batch 64", "train", "lenet", 64, quick ? 2 : 300, null, null, nets));   // 300: long enough for the JIT to settle within the warm-up round
-        int alexBatch = quick ? 2 : 32;
-        w.add(new Workload("AlexNet paper train step, batch " + alexBatch, "train", "alexnet-paper", alexBatch, 1, null, null, big));
-        w.add(new Workload("AlexNet modern train step, batch " + alexBatch, "train", "alexnet-modern", alexBatch, 1, null, null, big));
-        w.add(new Workload("LeNet-5 inference, batch 1", "infer", "lenet", 1, quick ? 20 : 4000, null, null, nets));
+        List<Peer> nets = List.of(Peer.DNNL, Peer.SIMD, Peer.TORCH), infer = List.of(Peer.DNNL, Peer.SIMD, Peer.TORCH, Peer.ORT);
+        List<Integer> counts = threads == 1 ? List.of(1) : List.of(1, threads);   // inference: one core each, and all of them
+        String lenet = "LeNet-5 and convolutions";
+        w.add(new Workload("LeNet-5 train, batch 64", "train", "lenet", 64, quick ? 2 : 300, null, null, nets, threads, lenet));   // 300: long enough for the JIT to settle within the warm-up round
+        for (int t : counts) {
+            w.add(new Workload(inferenceLabel("lenet", 1, t), "latency", "lenet", 1, quick ? 20 : 4000, null, null, infer, t, lenet));
+        }
+        for (int batch : List.of(32, 256)) {
+            for (int t : counts) {
+                int calls = quick ? 1 : batch == 32 ? 150 : 20;   // about 0.3 to 0.6 s per peer and round at 1 thread
+                w.add(new Workload(inferenceLabel("lenet", batch, t), "throughput", "lenet", batch, calls, null, null, infer, t, lenet));
+            }
+        }
         List<ConvCase> convs = quick ? CONVS.stream().filter(x -> x.name().startsWith("lenet")).toList() : CONVS;
         for (ConvCase c : convs) {
             long flops = c.spec().flops();
             int calls = (int) Math.max(1, Math.min(quick ? 5 : 100, (quick ? 2e8 : 1.5e9) / flops));
             for (String pass : PASSES) {
                 w.add(new Workload(c.name() + " " + pass, "conv", null,
-                        c.spec().batch(), calls, c, pass, List.of(Peer.DNNL, Peer.TORCH, Peer.C)));
+                        c.spec().batch(), calls, c, pass, List.of(Peer.DNNL, Peer.TORCH, Peer.C), threads, lenet));
+            }
+        }
+        int alexBatch = quick ? 2 : 32;
+        for (String model : List.of("alexnet-paper", "alexnet-modern")) {
+            String name = model.equals("alexnet-paper") ? "AlexNet paper" : "AlexNet modern";
+            w.add(new Workload(name + " train step, batch " + alexBatch, "train", model, alexBatch, 1, null, null, nets, threads, name + " training"));
+            for (int batch : List.of(1, alexBatch)) {
+                for (int t : counts) {
+                    // --quick: batch 1 on one thread and the larger batch on all, which covers every path
+                    if (quick && (batch == 1) != (t == 1)) continue;
+                    int calls = quick ? 1 : batch == 1 ? 10 : 1;   // about 0.3 to 3 s per peer and round at 1 thread
+                    w.add(new Workload(inferenceLabel(model, batch, t), "throughput", model, batch, calls, null, null, infer, t,
+                            inferenceLabel(model, batch, t)));
+                }
             }
         }
         return w;
     }
 
-    private static void prepare(List<Workload> workloads, CompareIsthmus isthmus, CompareWorker torch, CompareWorker c,
-                                CompareTable table, List<String> notes, PrintStream out) throws IOException {
+    private static void prepare(List<Workload> workloads, Peers peers, CompareTable table, List<String> notes, PrintStream out)
+            throws Exception {
+        CompareIsthmus isthmus = peers.isthmus();
+        CompareWorker torch = peers.torch(), c = peers.c();
         List<String> defined = new ArrayList<>();
         for (Workload w : workloads) {
             switch (w.kind()) {
-                case "train" -> table.row(w.label(), "img/s", true);
-                case "infer" -> {
+                case "train", "throughput" -> table.row(w.label(), "img/s", true);
+                case "latency" -> {
                     table.row(w.label() + " p50", "µs", false);
                     table.row(w.label() + " p99", "µs", false);
                 }
@@ -178,9 +247,13 @@ final class BenchCommand implements Command {
                         if (p == Peer.TORCH) torch.ask("model " + key(w) + " " + w.model() + " train " + w.batch());
                         else isthmus.prepareTraining(p, key(w), w.model(), w.batch());
                     }
-                    case "infer" -> {
-                        if (p == Peer.TORCH) torch.ask("model " + key(w) + " " + w.model() + " infer " + w.batch());
-                        else isthmus.prepareInference(p, key(w), w.model(), w.batch());
+                    case "latency", "throughput" -> {
+                        switch (p) {
+                            case TORCH -> torch.ask("model " + key(w) + " " + w.model() + " infer " + w.batch());
+                            case ORT -> peers.ort().prepare(key(w), peers.onnx().get(w.model()), w.batch(),
+                                    CompareIsthmus.input(w.model()).dims(), w.threads());
+                            default -> isthmus.prepareInference(p, key(w), w.model(), w.batch(), w.threads());
+                        }
                     }
                     default -> {
                         String name = w.conv().name();
@@ -211,15 +284,32 @@ final class BenchCommand implements Command {
         if (!mine.equals(theirs)) notes.add(line);
     }
 
-    private static String key(Workload w) { return w.model() + "-" + w.kind() + "-" + w.batch(); }
+    /** Frees what a group's training and inference workloads hold, on every peer (convolutions stay: they are small). */
+    private static void release(List<Workload> workloads, Peers peers) throws Exception {
+        for (Workload w : workloads) {
+            if (w.kind().equals("conv")) continue;
+            for (Peer p : w.peers()) {
+                switch (p) {
+                    case TORCH -> peers.torch().ask("drop " + key(w));
+                    case ORT -> peers.ort().release(key(w));
+                    default -> peers.isthmus().release(p, key(w));
+                }
+            }
+        }
+    }
 
-    private static Measurement measure(Peer p, Workload w, CompareIsthmus isthmus, CompareWorker torch, CompareWorker c) throws IOException {
+    private static String key(Workload w) { return w.model() + "-" + w.kind() + "-" + w.batch() + "-t" + w.threads(); }
+
+    private static Measurement measure(Peer p, Workload w, Peers peers) throws Exception {
+        CompareIsthmus isthmus = peers.isthmus();
+        CompareWorker torch = peers.torch(), c = peers.c();
         return switch (w.kind()) {
             case "train" -> p == Peer.TORCH ? new Measurement(torch.seconds("train " + key(w) + " " + w.iterations()), null, -1)
                     : isthmus.train(p, key(w), w.iterations());
-            case "infer" -> {
+            case "latency", "throughput" -> {
+                if (p == Peer.ORT) yield peers.ort().infer(key(w), w.iterations());
                 if (p != Peer.TORCH) yield isthmus.infer(p, key(w), w.iterations());
-                Map<String, Object> a = torch.ask("infer " + key(w) + " " + w.iterations());
+                Map<String, Object> a = torch.ask("infer " + key(w) + " " + w.iterations() + " " + w.threads());
                 double[] each = ((List<?>) a.get("samples")).stream().mapToDouble(x -> ((Number) x).doubleValue()).toArray();
                 yield new Measurement(((Number) a.get("seconds")).doubleValue(), each, -1);
             }
@@ -234,15 +324,18 @@ final class BenchCommand implements Command {
         };
     }
 
-    private static void record(CompareTable table, Workload w, Peer p, Measurement m, Map<Peer, List<Long>> heap) {
+    private static void record(CompareTable table, Workload w, Peer p, Measurement m, Map<String, Map<Peer, List<Long>>> heap) {
         switch (w.kind()) {
-            case "train" -> table.add(w.label(), p, w.batch() * w.iterations() / m.seconds());
-            case "infer" -> {
+            case "train", "throughput" -> table.add(w.label(), p, w.batch() * w.iterations() / m.seconds());
+            case "latency" -> {
                 double[] sorted = m.perCall().clone();
                 Arrays.sort(sorted);
                 table.add(w.label() + " p50", p, 1e6 * percentile(sorted, 0.50));
                 table.add(w.label() + " p99", p, 1e6 * percentile(sorted, 0.99));
-                if (m.heapBytes() >= 0) heap.computeIfAbsent(p, x -> new ArrayList<>()).add(Math.ceilDiv(m.heapBytes(), m.perCall().length));
+                if (m.heapBytes() >= 0) {
+                    heap.computeIfAbsent(w.label(), x -> new java.util.EnumMap<>(Peer.class))
+                            .computeIfAbsent(p, x -> new ArrayList<>()).add(Math.ceilDiv(m.heapBytes(), m.perCall().length));
+                }
             }
             default -> table.add(w.label(), p, 1e3 * m.seconds() / w.iterations());
         }
@@ -398,24 +491,40 @@ final class BenchCommand implements Command {
 
     // ---- the report ----------------------------------------------------------------------------
 
-    private static String report(CompareTable table, Map<Peer, List<Long>> heap, List<String> notes, boolean quick) {
+    private static String report(CompareTable table, Map<String, Map<Peer, List<Long>>> heap, List<String> notes, boolean quick, int threads) {
         StringBuilder s = new StringBuilder();
         s.append("Medians over the measured rounds, (min–max) in brackets. ↑: throughput, the ratios are Isthmus/peer throughput\n"
                 + "(above 1: Isthmus faster). ↓: time, the ratios are Isthmus/peer time (below 1: Isthmus faster). A ratio is the\n"
                 + "median over rounds of the ratio within a round (the peers of a round ran back to back). — : not run.\n\n");
         s.append(table.markdown()).append('\n');
-        s.append(String.format(Locale.ROOT, "Java heap allocated per LeNet-5 batch-1 inference call (this thread's getCurrentThreadAllocatedBytes"
-                + " around the loop of calls, divided by the calls), per measured round: dnnl %s, simd %s%s.%n",
-                heap.getOrDefault(Peer.DNNL, List.of()), heap.getOrDefault(Peer.SIMD, List.of()),
-                quick ? " (a cold JVM: --quick has no warm-up, so this is not the steady state)" : ""));
+        s.append("Java heap allocated per LeNet-5 batch-1 inference call in this JVM (this thread's getCurrentThreadAllocatedBytes"
+                + " around the loop of calls, divided by the calls), per measured round"
+                + (quick ? " (a cold JVM: --quick has no warm-up, so this is not the steady state)" : "") + ":\n");
+        for (var row : heap.entrySet()) {
+            s.append("- ").append(row.getKey()).append(':');
+            for (var p : row.getValue().entrySet()) s.append(' ').append(p.getKey().title).append(' ').append(p.getValue());
+            s.append('\n');
+        }
         for (String n : notes) s.append("Note: ").append(n).append('\n');
+        s.append(ortRatios(table, threads));
         if (quick) return s.toString();
         s.append("\nGoals (measured, not asserted):\n\n");
         goal(s, table, "LeNet-5 train, batch 64", Peer.TORCH, 3.0, true, "LeNet-5 training throughput >= 3.0x PyTorch");
         goal(s, table, "AlexNet paper train step, batch 32", Peer.TORCH, 1.3, true, "AlexNet (paper) training step throughput >= 1.3x PyTorch");
         goal(s, table, "AlexNet modern train step, batch 32", Peer.TORCH, 1.3, true, "AlexNet (modern) training step throughput >= 1.3x PyTorch");
-        goal(s, table, "LeNet-5 inference, batch 1 p99", Peer.TORCH, 0.1, false, "LeNet-5 batch-1 inference p99 <= 0.1x PyTorch's");
-        List<Long> dnnlHeap = heap.getOrDefault(Peer.DNNL, List.of());
+        goal(s, table, inferenceLabel("lenet", 1, threads) + " p99", Peer.TORCH, 0.1, false, "LeNet-5 batch-1 inference p99 <= 0.1x PyTorch's (" + threads + " threads)");
+        goal(s, table, inferenceLabel("lenet", 1, 1) + " p50", Peer.ORT, 0.5, false, "LeNet-5 batch-1 inference p50 <= 0.5x ONNX Runtime's (1 thread each)");
+        goal(s, table, inferenceLabel("lenet", 1, 1) + " p99", Peer.ORT, 0.5, false, "LeNet-5 batch-1 inference p99 <= 0.5x ONNX Runtime's (1 thread each)");
+        for (String model : List.of("alexnet-paper", "alexnet-modern")) {
+            for (int batch : List.of(1, 32)) {
+                for (int t : threads == 1 ? List.of(1) : List.of(1, threads)) {
+                    String label = inferenceLabel(model, batch, t);
+                    goal(s, table, label, Peer.ORT, 1.5, true, label + ": throughput >= 1.5x ONNX Runtime's");
+                }
+            }
+        }
+        Map<Peer, List<Long>> lenetHeap = heap.getOrDefault(inferenceLabel("lenet", 1, threads), Map.of());
+        List<Long> dnnlHeap = lenetHeap.getOrDefault(Peer.DNNL, List.of());
         boolean zero = !dnnlHeap.isEmpty() && dnnlHeap.stream().allMatch(b -> b == 0);
         s.append(String.format(Locale.ROOT, "- 0 bytes of Java heap per inference call (dnnl, every measured round): %s (%s B)%n",
                 zero ? "MET" : "NOT MET", dnnlHeap));
@@ -440,6 +549,30 @@ final class BenchCommand implements Command {
         return s.toString();
     }
 
+    /**
+     * The ratios issue 12's goals use, against ONNX Runtime: LeNet-5 batch-1 p50 and p99 at 1 thread
+     * each (Isthmus/ORT time, below 1: Isthmus faster), AlexNet throughput (Isthmus/ORT, above 1:
+     * Isthmus faster), for dnnl and simd; empty when no ONNX Runtime row was measured.
+     */
+    static String ortRatios(CompareTable table, int threads) {
+        StringBuilder s = new StringBuilder();
+        List<String> labels = new ArrayList<>();
+        labels.add(inferenceLabel("lenet", 1, 1) + " p50");
+        labels.add(inferenceLabel("lenet", 1, 1) + " p99");
+        for (String model : List.of("alexnet-paper", "alexnet-modern")) {
+            for (int batch : List.of(1, 2, 32)) {
+                for (int t : threads == 1 ? List.of(1) : List.of(1, threads)) labels.add(inferenceLabel(model, batch, t));
+            }
+        }
+        for (String label : labels) {
+            CompareTable.Row row = table.get(label);
+            if (row == null || Double.isNaN(row.median(Peer.ORT))) continue;
+            s.append(String.format(Locale.ROOT, "- %s%s: dnnl/ORT %.2fx, simd/ORT %.2fx%n", label,
+                    row.higherIsBetter ? " (throughput)" : " (time)", row.ratio(Peer.DNNL, Peer.ORT), row.ratio(Peer.SIMD, Peer.ORT)));
+        }
+        return s.isEmpty() ? "" : "\nIsthmus against ONNX Runtime (the ratios of issue 12's goals; paired per round):\n\n" + s;
+    }
+
     private static void goal(StringBuilder s, CompareTable table, String label, Peer peer, double target, boolean atLeast, String text) {
         CompareTable.Row row = table.get(label);
         if (row == null) return;
@@ -450,7 +583,8 @@ final class BenchCommand implements Command {
 
     // ---- the machine and RESULTS.md ------------------------------------------------------------
 
-    private static Map<String, String> machine(CompareIsthmus isthmus, CompareWorker torch, CompareWorker c, int threads) throws IOException {
+    private static Map<String, String> machine(CompareIsthmus isthmus, CompareWorker torch, CompareWorker c, CompareOnnx ort, int threads)
+            throws IOException {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("date", ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
         m.put("machine", Runtime.getRuntime().availableProcessors() + " processors (nproc), " + cpuModel());
@@ -467,7 +601,9 @@ final class BenchCommand implements Command {
                 + "; MKL available " + ti.get("mkl_available"));
         m.put("PyTorch BLAS", ti.get("blas") + " (from /proc/self/maps)");
         m.put("PyTorch libraries", String.valueOf(ti.get("libraries")));
-        m.put("threads", threads + " for every peer (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, torch.set_num_threads, omp_set_num_threads, simd pool)");
+        m.put("ONNX Runtime", ort.describe() + "; models exported by PyTorch (torch.onnx.export, opset 13) with Isthmus's weights");
+        m.put("threads", threads + " for every peer (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, torch.set_num_threads, omp_set_num_threads, simd pool,"
+                + " ONNX Runtime intra-op threads); the inference rows also at 1 thread for every peer (a row's label says which)");
         m.put("data", "random inputs and labels of the real shapes (fixed seeds), not MNIST or ImageNet: the work per step does not depend on the values");
         return m;
     }
@@ -490,8 +626,8 @@ final class BenchCommand implements Command {
         }
     }
 
-    private static String section(Map<String, String> machine, String result) {
-        StringBuilder s = new StringBuilder(SECTION).append("\n\n");
+    private static String section(String heading, Map<String, String> machine, String result) {
+        StringBuilder s = new StringBuilder(heading).append("\n\n");
         s.append("Written by `./isthmus bench compare` (examples/src/main/java/dev/isthmus/examples/BenchCommand.java;\n"
                 + "the peers and how they are built: bench/compare/README.md). Replaced by every full run.\n\n");
         for (var e : machine.entrySet()) s.append("- ").append(e.getKey()).append(": ").append(e.getValue()).append('\n');
@@ -501,15 +637,20 @@ final class BenchCommand implements Command {
 
     /** Replaces the section (from its heading to the next "## " heading or the end) or appends it. */
     static void writeSection(Path file, String section) throws IOException {
+        writeSection(file, SECTION, section);
+    }
+
+    /** Replaces the section under {@code heading} (to the next "## " heading or the end) or appends it. */
+    static void writeSection(Path file, String heading, String section) throws IOException {
         String text = Files.exists(file) ? Files.readString(file) : "";
         String body = section.endsWith("\n") ? section : section + "\n";
-        int start = text.startsWith(SECTION + "\n") ? 0 : text.indexOf("\n" + SECTION + "\n");
+        int start = text.startsWith(heading + "\n") ? 0 : text.indexOf("\n" + heading + "\n");
         String updated;
         if (start < 0) {
             updated = text.isEmpty() ? body : text + (text.endsWith("\n") ? "\n" : "\n\n") + body;
         } else {
             if (start > 0) start++;
-            int end = text.indexOf("\n## ", start + SECTION.length());
+            int end = text.indexOf("\n## ", start + heading.length());
             updated = text.substring(0, start) + body + (end < 0 ? "" : "\n" + text.substring(end + 1));
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");

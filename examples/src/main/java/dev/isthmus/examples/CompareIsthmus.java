@@ -1,6 +1,9 @@
 // The Isthmus side of `isthmus bench compare`: the workloads run in this JVM, on the dnnl and simd
 // backends, with the same shapes, batch, optimizer and thread count as the PyTorch and C workers.
 // Setup (compile, planning, data) happens in prepare(); measure() only runs the timed loop.
+// Inference also runs at a thread count of its own (1 for the batch-1 rows, so that each peer uses
+// one core): a dnnl backend and its compiles are made while OpenMP is set to that count (oneDNN
+// fixes a primitive's threads when it is created), and run with it; simd gets a pool of that size.
 package dev.isthmus.examples;
 
 import dev.isthmus.bindings.NativeLibraries;
@@ -38,7 +41,7 @@ final class CompareIsthmus implements AutoCloseable {
 
     /** Who runs a workload: Isthmus on one of its backends, or a worker process. */
     enum Peer {
-        DNNL("Isthmus dnnl"), SIMD("Isthmus simd"), TORCH("PyTorch"), C("C oneDNN");
+        DNNL("Isthmus dnnl"), SIMD("Isthmus simd"), TORCH("PyTorch"), C("C oneDNN"), ORT("ONNX Runtime");
 
         final String title;
 
@@ -83,6 +86,9 @@ final class CompareIsthmus implements AutoCloseable {
     private final int threads;
     private final DnnlBackend dnnl;
     private final SimdBackend simd;
+    /** Backends for inference at other thread counts than {@link #threads}, made on first use. */
+    private final Map<Integer, DnnlBackend> dnnlAt = new HashMap<>();
+    private final Map<Integer, SimdBackend> simdAt = new HashMap<>();
     private final Map<String, AutoCloseable> states = new HashMap<>();
     private final com.sun.management.ThreadMXBean threadBean =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -119,6 +125,27 @@ final class CompareIsthmus implements AutoCloseable {
             case SIMD -> simd;
             default -> throw new IllegalArgumentException(peer + " does not run in this JVM");
         };
+    }
+
+    /** The backend of {@code peer} with {@code n} threads (for dnnl: to be used while OpenMP is set to n). */
+    Backend backend(Peer peer, int n) {
+        if (n == threads) return backend(peer);
+        return switch (peer) {
+            case DNNL -> dnnlAt.computeIfAbsent(n, k -> atOmpThreads(k, DnnlBackend::new));   // its thread team: k threads
+            case SIMD -> simdAt.computeIfAbsent(n, SimdBackend::new);
+            default -> throw new IllegalArgumentException(peer + " does not run in this JVM");
+        };
+    }
+
+    /** Runs {@code work} with OpenMP set to {@code n} threads on this thread, then back to {@link #threads}. */
+    <T> T atOmpThreads(int n, java.util.function.Supplier<T> work) {
+        if (n == threads) return work.get();
+        setOmpThreads(n);
+        try {
+            return work.get();
+        } finally {
+            setOmpThreads(threads);
+        }
     }
 
     String describe(Peer peer) {
@@ -164,10 +191,12 @@ final class CompareIsthmus implements AutoCloseable {
     private static final class Inference implements AutoCloseable {
         final Sequential model;
         final Tensor images;
+        final int threads;
 
-        Inference(Backend backend, Sequential model, Shape input, int batch) {
+        Inference(Backend backend, Sequential model, Shape input, int batch, int threads) {
             this.model = model.compile(backend, batch, input, Sequential.Mode.INFERENCE, SEED);
             this.images = uniform(backend, input.prepend(batch), 21);
+            this.threads = threads;
         }
 
         @Override public void close() {
@@ -185,6 +214,16 @@ final class CompareIsthmus implements AutoCloseable {
         };
     }
 
+    /**
+     * The model an inference workload runs: AlexNet with He initialisation, so that the logits the
+     * peers must agree on depend on every layer (the paper's N(0, 0.01) weights with biases of 1
+     * make fc7's output nearly constant); the work per call is the same for any weights.
+     */
+    static Sequential inferenceModel(String name) {
+        Sequential m = model(name);
+        return name.startsWith("alexnet") ? AlexNet.heInit(m) : m;
+    }
+
     static Shape input(String name) {
         return switch (name) {
             case "lenet" -> Shape.of(1, 32, 32);
@@ -199,8 +238,36 @@ final class CompareIsthmus implements AutoCloseable {
         states.put(peer + key, new Training(backend(peer), model(name), input(name), batch, classes(name)));
     }
 
-    void prepareInference(Peer peer, String key, String name, int batch) {
-        states.put(peer + key, new Inference(backend(peer), model(name), input(name), batch));
+    /** Compiles {@code name} for inference at {@code batch} on {@code peer} with {@code n} threads. */
+    void prepareInference(Peer peer, String key, String name, int batch, int n) {
+        Backend b = backend(peer, n);
+        states.put(peer + key, atOmpThreads(n, () -> new Inference(b, inferenceModel(name), input(name), batch, n)));
+    }
+
+    /** Frees what a workload prepared on {@code peer} (its compile, weights and buffers). */
+    void release(Peer peer, String key) {
+        AutoCloseable s = states.remove(peer + key);
+        if (s == null) return;
+        try {
+            s.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing " + peer.title + " " + key, e);
+        }
+    }
+
+    /**
+     * {@code name} compiled for inference from seed {@link #SEED} at {@code images.length / sample}
+     * images on {@code peer} ({@link #threads} threads): {its parameters in order, the logits of
+     * {@code images}}, for the agreement check with PyTorch and ONNX Runtime.
+     */
+    float[][] inferenceLogits(Peer peer, String name, float[] images) {
+        Shape sample = input(name);
+        int batch = Math.toIntExact(images.length / sample.elements());
+        try (Inference s = new Inference(backend(peer), inferenceModel(name), sample, batch, threads)) {
+            s.images.copyFrom(images);
+            float[] logits = s.model.forward(s.images).toFloatArray();   // (N, classes)
+            return new float[][] {s.model.parameters().values().toFloatArray(), logits};
+        }
     }
 
     /** {@code steps} training steps; the heap bytes this thread allocated over them. */
@@ -219,6 +286,10 @@ final class CompareIsthmus implements AutoCloseable {
     /** {@code calls} forward passes, each timed; the heap bytes this thread allocated around the loop. */
     Measurement infer(Peer peer, String key, int calls) {
         Inference s = (Inference) states.get(peer + key);
+        return peer == Peer.DNNL ? atOmpThreads(s.threads, () -> timedForwards(s, calls)) : timedForwards(s, calls);
+    }
+
+    private Measurement timedForwards(Inference s, int calls) {
         long[] stamps = new long[calls + 1];   // allocated before the measured loop
         Sequential model = s.model;
         Tensor images = s.images;
@@ -356,6 +427,8 @@ final class CompareIsthmus implements AutoCloseable {
             }
         }
         states.clear();
+        for (SimdBackend b : simdAt.values()) b.close();
+        for (DnnlBackend b : dnnlAt.values()) b.close();
         simd.close();
         dnnl.close();
     }

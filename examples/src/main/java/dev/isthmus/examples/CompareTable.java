@@ -65,7 +65,8 @@ final class CompareTable {
 
     /** The ratio columns: Isthmus on the first peer over the second. */
     static final List<Peer[]> RATIOS = List.of(
-            new Peer[] {Peer.DNNL, Peer.TORCH}, new Peer[] {Peer.SIMD, Peer.TORCH}, new Peer[] {Peer.DNNL, Peer.C});
+            new Peer[] {Peer.DNNL, Peer.TORCH}, new Peer[] {Peer.SIMD, Peer.TORCH}, new Peer[] {Peer.DNNL, Peer.C},
+            new Peer[] {Peer.DNNL, Peer.ORT}, new Peer[] {Peer.SIMD, Peer.ORT});
 
     private final Map<String, Row> rows = new LinkedHashMap<>();
 
@@ -122,6 +123,7 @@ final class CompareTable {
             case SIMD -> "simd";
             case TORCH -> "PyTorch";
             case C -> "C";
+            case ORT -> "ORT";
         };
     }
 

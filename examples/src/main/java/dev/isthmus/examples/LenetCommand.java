@@ -9,6 +9,9 @@ import dev.isthmus.engine.Backends;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.nn.Adam;
 import dev.isthmus.nn.Checkpoint;
+import dev.isthmus.nn.CheckpointKeys;
+import dev.isthmus.nn.Model;
+import dev.isthmus.nn.Preprocessing;
 import dev.isthmus.nn.LeNet5;
 import dev.isthmus.nn.LrSchedule;
 import dev.isthmus.nn.Metrics;
@@ -26,6 +29,7 @@ import dev.isthmus.nn.data.Mnist;
 import dev.isthmus.nn.data.MnistLocator;
 import dev.isthmus.nn.io.Safetensors;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,8 +72,11 @@ final class LenetCommand implements Command {
             .flag("data", "DIR", null, "folder with the MNIST IDX files (else $ISTHMUS_DATA, the cache, or npm)")
             .flag("out", "DIR", null, "output folder (default runs/lenet-<timestamp>; for show <checkpoint folder>/show)").onlyFor("train", "show", "lr-find", "search")
             .flag("resume", "FILE", null, "continue training from a checkpoint written by an earlier run").onlyFor("train")
+            .bool("overwrite", "replace the earlier run in --out (refused without it)").onlyFor("train")
+            .bool("reset-optimizer", "with --resume: keep the weights but start --optimizer from fresh state (to change the optimizer)").onlyFor("train")
             .flag("limit", "N", null, "train on the first N training digits only (quick checks)").onlyFor("train", "lr-find", "search")
             .bool("distort", "augment the training digits with random affine and elastic distortions (Simard et al. 2003)").onlyFor("train")
+            .flag("loader-threads", "N", null, "threads preparing the batches (default: the cores the step leaves free, at least 1)").onlyFor("train")
             .bool("diagnose", "per layer and epoch: gradient norms, update/weight ratios, saturated or never-active units;\n"
                     + "warnings when a rule fires (README.md), metrics.json's \"diagnostics\", diagnostics.png").onlyFor("train")
             .flag("checkpoint", "FILE", null, "the model to evaluate or show").onlyFor("eval", "show")
@@ -130,7 +137,18 @@ final class LenetCommand implements Command {
                 : Path.of("runs", "lenet-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Path resume = args.has("resume") ? args.existingFile("resume") : null;
         Path dataDir = args.has("data") ? args.existingFolder("data") : null;
+        if (args.bool("reset-optimizer") && resume == null) throw new Args.UsageError("--reset-optimizer applies only with --resume");
+        if (resume != null) variant = resumedVariant(resume, args, variant);
+        String variantName = Args.cliName(variant);
+        // The host backends run the step on every core.
+        int loaderThreads = args.has("loader-threads") ? args.intInRange("loader-threads", 1, BatchLoader.MAX_THREADS)
+                : BatchLoader.defaultThreads(Runtime.getRuntime().availableProcessors());
 
+        Distortions distortions = args.bool("distort") ? Distortions.mnist() : null;
+        if (distortions != null) { // compiles the kernels on a spare core while MNIST loads and the model compiles
+            Thread.ofPlatform().daemon().name("isthmus-distort-warm-up")
+                    .start(() -> distortions.warmUp(1, Mnist.SIZE, Mnist.SIZE, 3000));
+        }
         long t0 = System.nanoTime();
         try (Mnist mnist = Mnist.load(MnistLocator.standard().locate(dataDir));
              Backend backend = Backends.create(kind);
@@ -142,8 +160,11 @@ final class LenetCommand implements Command {
             }
             ImageDataset.Split split = train.split(validation, seed);
             model.compile(backend, batch, Shape.of(1, Mnist.SIZE, Mnist.SIZE), Sequential.Mode.TRAIN, seed);
+            // the model-file description: `./isthmus serve --model .../model.safetensors` rebuilds the model from it
+            Map<String, String> described = Model.metadata("LeNet-5 " + variantName, model,
+                    Shape.of(1, Mnist.SIZE, Mnist.SIZE), null, Preprocessing.mnist());
             Map<String, Object> config = new LinkedHashMap<>();
-            config.put("model", "LeNet-5 " + args.string("variant"));
+            config.put("model", "LeNet-5 " + variantName);
             config.put("parameters", model.parameters().count());
             config.put("backend", backend.describe());
             config.put("fused", model.fusions());
@@ -158,25 +179,40 @@ final class LenetCommand implements Command {
             config.put("patience", patience);
             config.put("seed", seed);
             config.put("train_digits", split.train().length);
-            Distortions distortions = args.bool("distort") ? Distortions.mnist() : null;
             config.put("augmentation", distortions == null ? "none" : distortions.describe());
+            config.put("loader_threads", loaderThreads);
             if (resume != null) config.put("resumed_from", resume.toString());
+            RunFolder.prepare(outDir, args.bool("overwrite"), resume, out);
             RunReport report = new RunReport(outDir, config);
             out.printf(Locale.ROOT, "LeNet-5 (%s, %,d parameters) on %s; %d training, %d validation, %d test digits%n",
-                    args.string("variant"), model.parameters().count(), backend.describe(),
+                    variantName, model.parameters().count(), backend.describe(),
                     split.train().length, split.validation().length, mnist.test().count());
             out.printf(Locale.ROOT, "%s lr %s, batch %d, %d epochs; writing to %s%n",
                     args.string("optimizer"), lr, batch, epochs, outDir);
 
+            Progress progress = Progress.onStderr();
             try (Optimizer optimizer = optimizer(optName, model, lr, momentum, weightDecay);
-                 Trainer trainer = new Trainer(model, optimizer, Progress.onStderr());
-                 BatchLoader loader = new BatchLoader(train, split.train(), batch, seed, true, true, distortions)) {
+                 Trainer trainer = new Trainer(model, optimizer, progress);
+                 RunInterrupt interrupt = RunInterrupt.install(progress, report.file("model.safetensors"), System.err);
+                 BatchLoader loader = new BatchLoader(train, split.train(), batch, seed, true, true, distortions, loaderThreads)) {
                 int start = 0;
                 if (resume != null) {
-                    Map<String, String> meta = Checkpoint.load(resume, model, optimizer);
-                    start = Integer.parseInt(meta.getOrDefault("epoch", "0"));
-                    if (meta.containsKey(Checkpoint.LR)) optimizer.setLr(Float.parseFloat(meta.get(Checkpoint.LR)));
+                    Map<String, String> meta = readMetadata(resume);
+                    CheckpointKeys.requireSame(resume, meta, PREPROCESSING_KEY, PREPROCESSING, null);
+                    if (args.bool("reset-optimizer")) {
+                        Checkpoint.loadWeights(resume, model);
+                        out.printf("--reset-optimizer: the checkpoint's %s state is dropped; %s starts from fresh state%n",
+                                meta.getOrDefault(CheckpointKeys.OPTIMIZER_NAME, "optimizer"), args.string("optimizer"));
+                    } else {
+                        Checkpoint.load(resume, model, optimizer);
+                    }
+                    start = CheckpointKeys.nonNegativeInt(resume, meta, "epoch", 0);
+                    if (meta.containsKey(Checkpoint.LR) && !args.bool("reset-optimizer")) {
+                        optimizer.setLr(CheckpointKeys.positiveFloat(resume, meta, Checkpoint.LR));
+                    }
                     out.printf("resumed from %s after epoch %d (lr %s)%n", resume, start, optimizer.lr());
+                    interrupt.saved(start);
+                    RunFolder.history(resume, start).forEach(report::add);   // metrics.json and curves.png keep them
                     if (start >= epochs) throw new Args.UsageError("--resume: the checkpoint is already at epoch " + start + " of --epochs " + epochs);
                 }
                 Path checkpoint = report.file("model.safetensors");
@@ -185,12 +221,13 @@ final class LenetCommand implements Command {
                         ? DiagnosticsReport.attach(model, trainer, loader.batchesPerEpoch()) : null;
                 try {
                     trainer.fit(loader, train, split.validation(), mnist.test(), options, start, stats -> {
-                        report.add(stats);
-                        out.println(RunReport.epochLine(stats, epochs));
+                        report.add(stats, loader.lastEpoch());
+                        out.println(RunReport.epochLine(stats, epochs) + RunReport.dataWait(loader.lastEpoch(), stats.seconds()));
                         if (diagnostics != null) diagnostics.afterEpoch(report, "LeNet-5 on MNIST", stats.seconds(), out);
-                        Checkpoint.save(checkpoint, model, optimizer, Map.of(
-                                "epoch", Integer.toString(stats.epoch()), "variant", args.string("variant"),
-                                "model", "LeNet-5"));
+                        Checkpoint.save(checkpoint, model, optimizer, with(described, Map.of(
+                                "epoch", Integer.toString(stats.epoch()), "variant", variantName,
+                                "model", "LeNet-5", PREPROCESSING_KEY, PREPROCESSING)));
+                        interrupt.saved(stats.epoch());
                         report.writeMetrics(Map.of());
                         report.writeCurves("LeNet-5 on MNIST");
                     });
@@ -202,10 +239,12 @@ final class LenetCommand implements Command {
                     throw new IllegalStateException(e.getMessage() + (Files.exists(checkpoint)
                             ? "; the last good checkpoint is " + checkpoint : ""), e);
                 }
+                out.println(report.loaderSummary());
                 if (trainer.restoreBest()) {
                     out.println("restored the weights of the best validation epoch");
-                    Checkpoint.save(checkpoint, model, optimizer, Map.of("variant", args.string("variant"), "model", "LeNet-5",
-                            "epoch", Integer.toString(report.epochs().getLast().epoch())));
+                    Checkpoint.save(checkpoint, model, optimizer, with(described, Map.of("variant", variantName, "model", "LeNet-5",
+                            PREPROCESSING_KEY, PREPROCESSING,
+                            "epoch", Integer.toString(report.epochs().getLast().epoch()))));
                 }
                 Metrics test = trainer.evaluate(mnist.test(), mnist.test().indices());
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -213,6 +252,36 @@ final class LenetCommand implements Command {
             }
         }
         return 0;
+    }
+
+    private static Map<String, String> with(Map<String, String> a, Map<String, String> b) {
+        Map<String, String> m = new LinkedHashMap<>(a);
+        m.putAll(b);
+        return m;
+    }
+
+    /** How the digits reach the network (Mnist's padding and scaling): stored, and checked on --resume and eval. */
+    static final String PREPROCESSING_KEY = "preprocessing.input";
+    static final String PREPROCESSING = "mnist " + Mnist.SIZE + "x" + Mnist.SIZE + " (28x28 padded by " + Mnist.PAD
+            + "), p/255 mapped to [" + Mnist.BACKGROUND + ", " + Mnist.FOREGROUND + "]";
+
+    /** The checkpoint's variant; an explicit --variant that differs is refused with both named. */
+    static Variant resumedVariant(Path resume, Args args, Variant given) throws IOException {
+        String saved = readMetadata(resume).get("variant");
+        if (saved == null) return given;
+        Variant v = null;
+        for (Variant c : Variant.values()) if (Args.cliName(c).equals(saved)) v = c;
+        if (v == null) throw new IllegalArgumentException(resume + ": key variant is " + saved + ", expected classic or relu");
+        if (args.has("variant") && v != given) {
+            throw new Args.UsageError("--resume: " + resume + " is LeNet-5 " + saved + ", not --variant " + Args.cliName(given));
+        }
+        return v;
+    }
+
+    private static Map<String, String> readMetadata(Path file) throws IOException {
+        try (Safetensors st = Safetensors.read(file)) {
+            return Map.copyOf(st.metadata());
+        }
     }
 
     static Optimizer optimizer(OptimizerName name, Sequential model, float lr, float momentum, float weightDecay) {
@@ -248,10 +317,12 @@ final class LenetCommand implements Command {
         int batch = args.positiveInt("batch");
         BackendKind kind = args.choice("backend", BackendKind.values());
         Path dataDir = args.has("data") ? args.existingFolder("data") : null;
-        String variant;
-        try (Safetensors st = Safetensors.read(file)) {
-            variant = st.metadata().getOrDefault("variant", "classic");
+        Map<String, String> meta = readMetadata(file);
+        String variant = meta.getOrDefault("variant", "classic");
+        if (!variant.equals("classic") && !variant.equals("relu")) {
+            throw new IllegalArgumentException(file + ": key variant is " + variant + ", expected classic or relu");
         }
+        CheckpointKeys.requireSame(file, meta, PREPROCESSING_KEY, PREPROCESSING, "the digits would be read differently from training");
         try (Mnist mnist = Mnist.load(MnistLocator.standard().locate(dataDir));
              Backend backend = Backends.create(kind);
              Sequential model = variant.equals("relu") ? LeNet5.relu() : LeNet5.classic()) {

@@ -20,6 +20,7 @@ public final class Main {
             new AlexnetCommand(),
             new ShapesCommand(),
             new ConvolveCommand(),
+            new ServeCommand(),
             new InfoCommand(),
             new BenchCommand());
 
@@ -71,12 +72,12 @@ public final class Main {
             }
             return command.run(args, out);
         } catch (Args.UsageError e) {
-            err.println(prefix + e.getMessage());
+            err.println(prefix + Terminal.escape(e.getMessage()));
             err.print(command.usage());
             return 2;
         } catch (Exception | Error e) {
             out.flush();
-            String message = e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getName() : e.getMessage();
+            String message = Terminal.escape(e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getName() : e.getMessage());
             String first = message.lines().findFirst().orElse(message);
             boolean more = !first.equals(message) || e.getCause() != null;
             err.println(prefix + first + (more && !verbose ? " (--verbose for details)" : ""));

@@ -8,6 +8,7 @@ import dev.isthmus.examples.figures.ImageGrid;
 import dev.isthmus.examples.figures.LineChart;
 import dev.isthmus.nn.Metrics;
 import dev.isthmus.nn.Trainer;
+import dev.isthmus.nn.data.BatchLoader;
 import dev.isthmus.nn.data.ImageDataset;
 import dev.isthmus.nn.io.Json;
 
@@ -28,6 +29,7 @@ final class RunReport {
     private final Map<String, Object> config;
     private final List<Trainer.EpochStats> epochs = new ArrayList<>();
     private final Map<String, Object> sections = new LinkedHashMap<>();   // more top-level entries of metrics.json
+    private final List<BatchLoader.Timing> loading = new ArrayList<>(); // per epoch; null entries when not measured
 
     RunReport(Path out, Map<String, Object> config) throws IOException {
         this.out = out;
@@ -39,7 +41,44 @@ final class RunReport {
 
     Path file(String name) { return out.resolve(name); }
 
-    void add(Trainer.EpochStats stats) { epochs.add(stats); }
+    void add(Trainer.EpochStats stats) { add(stats, null); }
+
+    /** An epoch and what its training loader measured (null: nothing). */
+    void add(Trainer.EpochStats stats, BatchLoader.Timing timing) {
+        epochs.add(stats);
+        loading.add(timing);
+    }
+
+    /** Above this share of an epoch, the epoch line shows the time spent waiting for data. */
+    static final double SHOWN_WAIT_SHARE = 0.03;
+
+    /**
+     * The data-wait part of an epoch line: "" when the step waited for under {@link #SHOWN_WAIT_SHARE}
+     * of the epoch, else the share and the loader's own images/s.
+     */
+    static String dataWait(BatchLoader.Timing t, double epochSeconds) {
+        if (t == null || t.waitShare(epochSeconds) < SHOWN_WAIT_SHARE) return "";
+        return String.format(Locale.ROOT, "  data wait %.0f%% (loader %,.0f img/s on %d thread%s)",
+                100 * t.waitShare(epochSeconds), t.imagesPerSecond(), t.threads(), t.threads() == 1 ? "" : "s");
+    }
+
+    /** One line on the loader over all epochs so far: threads, time waited, the loader's images/s. */
+    String loaderSummary() {
+        double wait = 0, fill = 0, seconds = 0;
+        long images = 0;
+        int threads = 0;
+        for (int i = 0; i < epochs.size(); i++) {
+            BatchLoader.Timing t = loading.get(i);
+            if (t == null) continue;
+            wait += t.waitSeconds();
+            fill += t.fillSeconds();
+            images += t.images();
+            seconds += epochs.get(i).seconds();
+            threads = t.threads();
+        }
+        return String.format(Locale.ROOT, "data: %d loader thread%s; the step waited %.1f s of %.1f s (%.1f%%); the loader alone %,.0f img/s",
+                threads, threads == 1 ? "" : "s", wait, seconds, seconds > 0 ? 100 * wait / seconds : 0, fill > 0 ? images / fill : 0);
+    }
 
     List<Trainer.EpochStats> epochs() { return epochs; }
 
@@ -75,6 +114,14 @@ final class RunReport {
             e.put("lr", (double) s.lr());
             e.put("seconds", s.seconds());
             e.put("images_per_second", s.imagesPerSecond());
+            BatchLoader.Timing t = loading.get(list.size());
+            if (t != null) {
+                e.put("data_wait_seconds", t.waitSeconds());
+                e.put("data_wait_share", t.waitShare(s.seconds()));
+                e.put("loader_fill_seconds", t.fillSeconds());
+                e.put("loader_images_per_second", finite(t.imagesPerSecond()));
+                e.put("loader_threads", t.threads());
+            }
             list.add(e);
         }
         root.put("epochs", list);
@@ -146,7 +193,7 @@ final class RunReport {
 
     void writeText(String name, String text) throws IOException {
         Path target = file(name);
-        Path tmp = Files.createTempFile(out, "." + name, ".tmp");
+        Path tmp = dev.isthmus.nn.io.TempFiles.createBeside(target);   // follows the umask
         try {
             Files.writeString(tmp, text, StandardCharsets.UTF_8);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

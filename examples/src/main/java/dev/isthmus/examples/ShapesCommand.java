@@ -15,7 +15,7 @@ final class ShapesCommand implements Command {
     private final Args.Spec spec = new Args.Spec()
             .description("Writes a procedural image-classification dataset: K classes of geometric shapes (" + Shapes.CLASSES.getFirst()
                     + ", " + Shapes.CLASSES.get(1) + ", ...) with random colours, sizes, positions,\n"
-                    + "rotations, backgrounds and noise, as DIR/<class>/NNNN.png (every tenth image a JPEG). The same seed\n"
+                    + "rotations, backgrounds and noise, as DIR/<class>/NNNN.png (every tenth image a JPEG; --format jpeg: all JPEG). The same seed\n"
                     + "gives the same files. Train on it with 'isthmus alexnet --data DIR'. --easy draws ten distinct shapes\n"
                     + "(" + String.join(", ", Shapes.EASY_CLASSES) + ") dark on light, large, nearly upright,\n"
                     + "with little noise: the data of 'isthmus alexnet --synthetic'.")
@@ -25,9 +25,11 @@ final class ShapesCommand implements Command {
             .flag("per-class", "N", "100", "images per class")
             .flag("size", "S", "256", "image side in pixels")
             .flag("seed", "N", "1", "seed of the random images")
+            .flag("format", "NAME", "mixed", "mixed (PNG, every tenth a JPEG), jpeg (all JPEG) or png")
             .example("shapes --out data/shapes")
             .example("shapes --out data/shapes-small --classes 4 --per-class 20 --size 64")
-            .example("shapes --out data/shapes-easy --easy");
+            .example("shapes --out data/shapes-easy --easy")
+            .example("shapes --out data/shapes-jpeg --easy --per-class 66 --format jpeg");
 
     @Override public String name() { return "shapes"; }
 
@@ -46,7 +48,8 @@ final class ShapesCommand implements Command {
             throw new Args.UsageError("--out: '" + dir + "' exists and is not a folder");
         }
         long t0 = System.nanoTime();
-        List<Path> folders = Shapes.write(dir, classes, perClass, size, seed, difficulty);
+        Shapes.Format format = args.choice("format", Shapes.Format.values());
+        List<Path> folders = Shapes.write(dir, classes, perClass, size, seed, difficulty, format);
         out.printf(Locale.ROOT, "wrote %d classes x %d images of %dx%d (%d files) to %s in %.1f s%n", classes, perClass,
                 size, size, classes * perClass, dir, (System.nanoTime() - t0) / 1e9);
         out.println("classes: " + String.join(" ", folders.stream().map(p -> p.getFileName().toString()).toList()));

@@ -13,8 +13,9 @@ import java.util.Map;
 /**
  * Saves and restores a model (and optionally its optimizer) as a safetensors file:
  * one F32 tensor per parameter under its name ("c1.weight"), the optimizer state under
- * "optimizer.state", and string metadata (epoch, optimizer steps, learning rate, the run's
- * configuration). Written atomically; loading checks every name, shape and dtype and says
+ * "optimizer.state", and string metadata (epoch, optimizer steps, learning rate, the optimizer's
+ * name and hyper-parameters under "optimizer.*" (see {@link CheckpointKeys}), the run's
+ * configuration). Loading refuses NaN or infinite weights and an optimizer other than the saved one. Written atomically; loading checks every name, shape and dtype and says
  * which one differs. Readable by Python's {@code safetensors.torch.load_file}.
  */
 public final class Checkpoint {
@@ -33,6 +34,7 @@ public final class Checkpoint {
             entries.put(OPTIMIZER_STATE, entry(optimizer.state()));
             meta.put(STEPS, Long.toString(optimizer.steps()));
             meta.put(LR, Float.toString(optimizer.lr()));
+            meta.putAll(CheckpointKeys.optimizer(optimizer));   // its name and hyper-parameters, checked on resume
         }
         meta.put("format", "isthmus");
         Safetensors.write(file, entries, meta);
@@ -58,20 +60,44 @@ public final class Checkpoint {
                 expected.put(OPTIMIZER_STATE, new Safetensors.Spec(Safetensors.Dtype.F32,
                         stateShape != null ? stateShape.longDims() : st.get(OPTIMIZER_STATE).shape()));
             }
-            try {
-                st.requireMatches(expected);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(file + " does not fit this model: " + e.getMessage(), e);
+            st.requireMatches(expected);   // its message names the file and the first tensor that differs
+            for (Parameter p : model.parameters()) requireFinite(file, p.name(), st.get(p.name()).data());
+            if (optimizer != null && hasState) {
+                CheckpointKeys.requireSameOptimizer(file, st.metadata(), optimizer);
+                requireFinite(file, OPTIMIZER_STATE, st.get(OPTIMIZER_STATE).data());
             }
             for (Parameter p : model.parameters()) copyInto(p.value(), st.get(p.name()).data());
             if (optimizer != null && hasState) {
                 copyInto(optimizer.state(), st.get(OPTIMIZER_STATE).data());
-                String steps = st.metadata().get(STEPS);
-                if (steps != null) optimizer.setSteps(Long.parseLong(steps));
+                if (st.metadata().containsKey(STEPS)) optimizer.setSteps(CheckpointKeys.nonNegativeLong(file, st.metadata(), STEPS));
             }
             return Map.copyOf(st.metadata());
         }
     }
+
+    /**
+     * Like {@link #load(Path, Sequential, Optimizer)}, but without the optimizer's state: for
+     * changing the optimizer on purpose ({@code --reset-optimizer}). The weights are checked as
+     * by load; the optimizer starts from zero state and step 0.
+     */
+    public static Map<String, String> loadWeights(Path file, Sequential model) throws IOException {
+        return load(file, model, null);
+    }
+
+    /** Refuses a NaN or infinite value, naming the file, the tensor, the element and the value. */
+    static void requireFinite(Path file, String tensor, MemorySegment data) {
+        long n = data.byteSize() / Float.BYTES;
+        for (long i = 0; i < n; i++) {
+            float v = data.getAtIndex(UNALIGNED_FLOAT, i);
+            if (!Float.isFinite(v)) {
+                throw new IllegalArgumentException(file + ": tensor '" + tensor + "' holds " + v + " at element " + i
+                        + " of " + n + ", expected finite weights (the run that wrote it diverged, or the file is damaged)");
+            }
+        }
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfFloat UNALIGNED_FLOAT =
+            java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     private static void copyInto(Tensor t, MemorySegment data) {
         // safetensors data may be unaligned inside the mapping; copyFromHost copies bytes.

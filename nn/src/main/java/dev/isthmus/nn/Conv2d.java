@@ -8,6 +8,7 @@ import dev.isthmus.engine.Window;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A 2-D convolution with PyTorch's arguments (torch.nn.Conv2d): square kernel, stride,
@@ -135,6 +136,12 @@ public final class Conv2d extends AbstractLayer {
         plan = null;
         dst = diffSrc = diffPre = src = null;
         weight = biasParam = null;
+    }
+
+    /** The constructor's arguments, for a model file's architecture ({@link Architecture}). */
+    Map<String, Object> config() {
+        return Map.of("in_channels", inChannels, "out_channels", outChannels, "kernel_size", kernelSize,
+                "stride", stride, "padding", padding, "dilation", dilation, "groups", groups, "bias", bias);
     }
 
     @Override public String toString() {

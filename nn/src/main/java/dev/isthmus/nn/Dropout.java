@@ -4,6 +4,7 @@ import dev.isthmus.engine.DType;
 import dev.isthmus.engine.DropoutPlan;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
+import java.util.Map;
 
 /**
  * Inverted dropout (torch.nn.Dropout; Srivastava et al. 2014): while training each element is
@@ -88,6 +89,9 @@ public final class Dropout extends AbstractLayer {
         dst = diffSrc = mask = null;
         masked = false;
     }
+
+    /** The constructor's argument, for a model file's architecture ({@link Architecture}). */
+    Map<String, Object> config() { return Map.of("p", (double) p); }
 
     @Override public String toString() { return "Dropout(p=" + p + ")"; }
 }

@@ -7,6 +7,7 @@ import dev.isthmus.engine.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A fully connected layer (torch.nn.Linear): y = x W^T + b, weights (OUT, IN), bias (OUT).
@@ -89,6 +90,11 @@ public final class Linear extends AbstractLayer {
         plan = null;
         weight = biasParam = null;
         dst = diffSrc = src = null;
+    }
+
+    /** The constructor's arguments, for a model file's architecture ({@link Architecture}). */
+    Map<String, Object> config() {
+        return Map.of("in_features", inFeatures, "out_features", outFeatures, "bias", bias);
     }
 
     @Override public String toString() {

@@ -5,6 +5,7 @@ import dev.isthmus.engine.LrnPlan;
 import dev.isthmus.engine.LrnSpec;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
+import java.util.Map;
 
 /**
  * Local response normalisation across channels (torch.nn.LocalResponseNorm, same semantics as
@@ -81,6 +82,11 @@ public final class LocalResponseNorm extends AbstractLayer {
     @Override public void close() {
         plan = null;
         dst = diffSrc = workspace = src = null;
+    }
+
+    /** The constructor's arguments, for a model file's architecture ({@link Architecture}). */
+    Map<String, Object> config() {
+        return Map.of("size", size, "alpha", (double) alpha, "beta", (double) beta, "k", (double) k);
     }
 
     @Override public String toString() {

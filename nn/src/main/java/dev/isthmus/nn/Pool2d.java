@@ -6,6 +6,7 @@ import dev.isthmus.engine.Pool2dSpec;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 import dev.isthmus.engine.Window;
+import java.util.Map;
 
 /** What {@link MaxPool2d} and {@link AvgPool2d} share: geometry, plan, buffers. */
 abstract sealed class Pool2d extends AbstractLayer permits MaxPool2d, AvgPool2d {
@@ -68,6 +69,11 @@ abstract sealed class Pool2d extends AbstractLayer permits MaxPool2d, AvgPool2d 
     @Override public void close() {
         plan = null;
         dst = diffSrc = workspace = null;
+    }
+
+    /** The constructor's arguments, for a model file's architecture ({@link Architecture}). */
+    Map<String, Object> config() {
+        return Map.of("kernel_size", kernelSize, "stride", stride, "padding", padding);
     }
 
     @Override public String toString() {

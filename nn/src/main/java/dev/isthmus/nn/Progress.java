@@ -14,8 +14,8 @@ public final class Progress {
     private final PrintStream out;
     private final boolean terminal;
     private final boolean quiet;
-    private String label = "";
-    private int total;
+    private volatile String label = "";
+    private volatile int total, done;   // read by an interrupt handler on another thread
     private long start, lastDraw;
     private int lastQuarter;
 
@@ -41,10 +41,17 @@ public final class Progress {
         this.total = totalBatches;
         this.start = this.lastDraw = System.nanoTime();
         this.lastQuarter = 0;
+        this.done = 0;
+    }
+
+    /** Where the run is, "epoch 3/10, batch 812 of 937" (for the message of an interrupted run). */
+    public String position() {
+        return label + ", batch " + done + " of " + total;
     }
 
     /** Called after each batch; cheap unless it is time to redraw. */
     public void update(int done, long images, double runningLoss) {
+        this.done = done;
         if (quiet) return;
         long now = System.nanoTime();
         if (terminal) {

@@ -3,6 +3,7 @@ package dev.isthmus.nn;
 import dev.isthmus.engine.Backend;
 import dev.isthmus.engine.DType;
 import dev.isthmus.engine.EltwiseKind;
+import dev.isthmus.engine.Lifetime;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.Tensor;
 
@@ -29,6 +30,10 @@ import java.util.SplittableRandom;
  * over the output and one activation buffer fewer. The layers, their names and checkpoints do not
  * change; the activation layer passes through. Results equal the unfused model's up to float
  * rounding of tanh and sigmoid (ReLU: bit for bit). {@link #fuseActivations(boolean)} turns it off.
+ *
+ * <p>{@link #close()} while other threads run {@link #forward} or {@link #backward} waits for those
+ * calls to finish before freeing anything; later calls throw {@link IllegalStateException} saying
+ * the model was closed (a {@link Lifetime} per compile).
  */
 public final class Sequential implements AutoCloseable {
     public enum Mode { TRAIN, INFERENCE }
@@ -47,6 +52,7 @@ public final class Sequential implements AutoCloseable {
     private boolean fuseActivations = true;
     private boolean[] fusedWithNext = new boolean[0];   // per layer, as compiled
     private Tensor[] lastOutputs = new Tensor[0];       // per layer, the buffer the last forward returned
+    private volatile Lifetime lifetime;                 // per compile; kept after close for its message
 
     public Sequential(Layer... layers) {
         this(List.of(layers));
@@ -111,9 +117,27 @@ public final class Sequential implements AutoCloseable {
      * parameters are initialised from {@code seed}. Compiling again first frees the previous compile.
      */
     public Sequential compile(Backend backend, int batch, Shape input, Mode mode, long seed) {
+        return compile(backend, batch, input, mode, seed, null);
+    }
+
+    /**
+     * Compiles for inference over parameter values that someone else owns: {@code values} (P), a
+     * tensor on {@code backend} laid out as {@link #parameters()}'s value slab, is used as it is
+     * (not copied, not initialised, not freed by {@link #close}). Many models of the same layers
+     * compiled over one slab share their weights and nothing else: this is how
+     * {@link Predictor} gives each execution context its own buffers over one copy of the weights.
+     */
+    public Sequential compileShared(Backend backend, int batch, Shape input, Tensor values) {
+        if (values == null) throw new IllegalArgumentException("values is null");
+        return compile(backend, batch, input, Mode.INFERENCE, 0, values);
+    }
+
+    private Sequential compile(Backend backend, int batch, Shape input, Mode mode, long seed, Tensor sharedValues) {
         if (batch <= 0) throw new IllegalArgumentException("batch must be > 0, got " + batch);
         close();
         List<Shape> shapes = inferShapes(input);
+        MemoryBudget.check(layers, fusionPlan(), batch, input, shapes, mode == Mode.TRAIN);   // before allocating anything
+        this.lifetime = new Lifetime("the model (" + layers.size() + " layers, batch " + batch + ")");
         this.backend = backend;
         this.batch = batch;
         this.inputShape = input;
@@ -124,7 +148,7 @@ public final class Sequential implements AutoCloseable {
         this.training = compiledForTraining;
         this.owned = CompileContext.newOwnedList();
         this.gradients = new GradientSink(backend);
-        List<List<Parameter>> perLayer = allocateParameters(input, new SplittableRandom(seed));
+        List<List<Parameter>> perLayer = allocateParameters(input, new SplittableRandom(seed), sharedValues);
         this.fusedWithNext = fusionPlan();
         this.lastOutputs = new Tensor[layers.size()];
         Shape in = input;
@@ -140,7 +164,7 @@ public final class Sequential implements AutoCloseable {
         return this;
     }
 
-    private List<List<Parameter>> allocateParameters(Shape input, SplittableRandom random) {
+    private List<List<Parameter>> allocateParameters(Shape input, SplittableRandom random, Tensor shared) {
         List<List<Layer.ParameterSlot>> slots = new ArrayList<>();
         long total = 0, largest = 1;
         Shape in = input;
@@ -153,7 +177,12 @@ public final class Sequential implements AutoCloseable {
             largest = Math.max(largest, layerTotal);
             in = outputShapes.get(i);
         }
-        Tensor values = total == 0 ? null : own(backend.allocate(Shape.of(Math.toIntExact(total)), DType.F32));
+        if (shared != null && shared.elements() != total) {
+            throw new IllegalArgumentException("shared parameter values have " + shared.elements()
+                    + " elements, the model needs " + total);
+        }
+        Tensor values = total == 0 ? null
+                : shared != null ? shared : own(backend.allocate(Shape.of(Math.toIntExact(total)), DType.F32));
         Tensor grads = total == 0 || !compiledForTraining ? null
                 : own(backend.allocate(Shape.of(Math.toIntExact(total)), DType.F32));
         Tensor scratch = grads == null ? null : own(backend.allocate(Shape.of(Math.toIntExact(largest)), DType.F32));
@@ -165,9 +194,11 @@ public final class Sequential implements AutoCloseable {
             long scratchOffset = 0;
             for (Layer.ParameterSlot s : slots.get(i)) {
                 Tensor v = values.view(offset, s.shape());
-                float[] init = new float[Math.toIntExact(s.shape().elements())];
-                s.init().fill(init, s.fanIn(), s.fanOut(), random);
-                v.copyFrom(init);
+                if (shared == null) {
+                    float[] init = new float[Math.toIntExact(s.shape().elements())];
+                    s.init().fill(init, s.fanIn(), s.fanOut(), random);
+                    v.copyFrom(init);
+                }
                 Tensor g = grads == null ? null : grads.view(offset, s.shape());
                 if (g != null) gradients.register(g, scratch.view(scratchOffset, s.shape()));
                 scratchOffset += s.shape().elements();
@@ -198,7 +229,15 @@ public final class Sequential implements AutoCloseable {
      * The buffer is the layer's own and is overwritten by the next forward.
      */
     public Tensor forwardTo(Tensor input, int last) {
-        requireCompiled();
+        Lifetime l = enter();
+        try {
+            return forwardToInside(input, last);
+        } finally {
+            l.exit();
+        }
+    }
+
+    private Tensor forwardToInside(Tensor input, int last) {
         Shape expected = batchedInputShape;   // computed at compile: forward allocates nothing
         if (!input.shape().equals(expected)) {
             throw new IllegalArgumentException("model input has shape " + input.shape() + ", expected " + expected
@@ -236,11 +275,23 @@ public final class Sequential implements AutoCloseable {
 
     /** Back-propagates {@code diffOutput} (the gradient of the loss w.r.t. the last output); gradients accumulate. */
     public void backward(Tensor diffOutput) {
-        requireCompiled();
-        if (!compiledForTraining) throw new IllegalStateException("the model was compiled for inference; compile with Mode.TRAIN to train");
-        Tensor g = diffOutput;
-        for (int i = layers.size() - 1; i >= 0; i--) g = layers.get(i).backward(g, i > 0);
-        gradients.markDirty();
+        Lifetime l = enter();
+        try {
+            if (!compiledForTraining) throw new IllegalStateException("the model was compiled for inference; compile with Mode.TRAIN to train");
+            Tensor g = diffOutput;
+            for (int i = layers.size() - 1; i >= 0; i--) g = layers.get(i).backward(g, i > 0);
+            gradients.markDirty();
+        } finally {
+            l.exit();
+        }
+    }
+
+    /** Starts a call that keeps this compile alive until {@code exit}: throws when not compiled or closed. */
+    private Lifetime enter() {
+        Lifetime l = lifetime;
+        if (l == null) requireCompiled();
+        l.enter();   // after close (until the next compile) this throws naming the closed model
+        return l;
     }
 
     /** Sets every gradient to zero. */
@@ -290,6 +341,8 @@ public final class Sequential implements AutoCloseable {
 
     /** Frees every plan and buffer (layers first, in reverse). The model can be compiled again. */
     @Override public void close() {
+        Lifetime l = lifetime;
+        if (l != null) l.close();   // waits for the forward and backward calls in flight
         if (backend == null) return;
         for (int i = layers.size() - 1; i >= 0; i--) layers.get(i).close();
         RuntimeException failure = null;

@@ -180,6 +180,7 @@ public final class Trainer implements AutoCloseable {
      * padded with zeros and its padding ignored, so every sample counts exactly once.
      */
     public Metrics evaluate(ImageDataset data, int[] indices) {
+        if (indices.length == 0) throw new IllegalArgumentException("cannot evaluate on an empty set (0 of " + data.count() + " images)");
         boolean wasTraining = model.isTraining();
         model.eval();
         Metrics metrics = new Metrics(classes, indices.length);
@@ -270,6 +271,7 @@ public final class Trainer implements AutoCloseable {
     public java.util.List<EpochStats> fit(BatchLoader trainLoader, ImageDataset trainData, int[] validation,
                                           ImageDataset test, Options options, int startEpoch,
                                           EpochListener listener) throws Exception {
+        if (test != null && test.count() == 0) throw new IllegalArgumentException("the test set is empty (0 images): no test error to measure");
         return fit(trainLoader, validation.length > 0 ? () -> evaluate(trainData, validation) : null,
                 test != null ? () -> evaluate(test, test.indices()) : null, options, startEpoch, listener);
     }
@@ -282,6 +284,10 @@ public final class Trainer implements AutoCloseable {
     public java.util.List<EpochStats> fit(BatchLoader trainLoader, Supplier<Metrics> validation,
                                           Supplier<Metrics> test, Options options, int startEpoch,
                                           EpochListener listener) throws Exception {
+        if (trainLoader.batchesPerEpoch() == 0) {   // else the epoch runs no step and reports a loss of 0
+            throw new IllegalArgumentException("the training set has " + trainLoader.order(0).length + " images, fewer than one batch of "
+                    + trainLoader.batchSize() + ": no training step would run; give a smaller --batch or more data");
+        }
         var history = new java.util.ArrayList<EpochStats>();
         double bestError = Double.POSITIVE_INFINITY;
         int sinceBest = 0;

@@ -112,6 +112,9 @@ public final class ThreadTeam implements AutoCloseable {
 
     /** Wakes the members for the call set up in the fields, does part 0, waits for the rest. Holds {@link #turn}. */
     private void go() {
+        // Again under the turn: a close between the caller's first check and its turn has let the
+        // members exit, and waiting for them would hang the caller forever (CloseDuringUseTest).
+        checkOpen();
         failure = null;
         caller = Thread.currentThread();
         unfinished.set(threads - 1);

@@ -164,7 +164,7 @@ final class Dnnl {
         @Override String destroyFunction() { return "dnnl_engine_destroy"; }
     }
 
-    /** {@code dnnl_stream_t}: in order; not thread-safe, so one per thread. */
+    /** {@code dnnl_stream_t}: in order; not for two executions at once, so leased per execution ({@link StreamPool}). */
     static final class Stream extends Handle {
         Stream(Engine engine) {
             super("dnnl stream", create("dnnl_stream_create", "default flags",

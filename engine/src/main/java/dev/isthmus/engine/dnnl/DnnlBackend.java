@@ -11,6 +11,7 @@ import dev.isthmus.engine.Device;
 import dev.isthmus.engine.DropoutPlan;
 import dev.isthmus.engine.EltwiseKind;
 import dev.isthmus.engine.EltwisePlan;
+import dev.isthmus.engine.Lifetime;
 import dev.isthmus.engine.LinearSpec;
 import dev.isthmus.engine.LrnPlan;
 import dev.isthmus.engine.LrnSpec;
@@ -27,7 +28,6 @@ import dev.isthmus.engine.cpu.CpuOptimizerPlan;
 import dev.isthmus.engine.cpu.ParallelArrays;
 import dev.isthmus.engine.cpu.ThreadTeam;
 import dev.isthmus.engine.cpu.CpuSoftmaxCrossEntropyPlan;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,17 +42,23 @@ import java.util.concurrent.atomic.LongAdder;
  * {@link ThreadTeam#MIN_PARALLEL} elements. Tensors are host memory in plain layout; oneDNN threads
  * with its OpenMP pool.
  *
- * <p>One CPU engine per backend. oneDNN streams are not thread-safe, so each thread that
- * executes a plan gets its own stream, created on first use and closed with the backend.
- * Plans still open when the backend closes are closed with it.
+ * <p>One CPU engine per backend. oneDNN streams are not thread-safe, so a plan leases a stream for
+ * each execution from a {@link StreamPool} and gives it back at once: the pool grows to the
+ * largest number of concurrent executions seen, never to the number of threads that ever called
+ * (a thread-bound stream per caller leaked one per short-lived or virtual thread). Plans still open
+ * when the backend closes are closed with it.
+ *
+ * <p>Thread-safety: plans may be created and executed from any number of threads; each plan
+ * keeps its own pool of per-call contexts.
  */
 public final class DnnlBackend implements Backend {
     private final Dnnl.Engine engine;
-    private final List<Dnnl.Stream> streams = new ArrayList<>();   // every thread's, for close; guarded by this
-    private final ThreadLocal<Dnnl.Stream> stream = ThreadLocal.withInitial(this::newStream);
+    private final StreamPool streams;
     private final Set<DnnlOpPlan> plans = ConcurrentHashMap.newKeySet();
     private final LongAdder reorders = new LongAdder();
     private volatile boolean closed;
+    /** Named by a plan's exception when the backend closed it; plans wait for their own calls. */
+    private final Lifetime lifetime = new Lifetime("dnnl backend");
     /** The Java kernels' threads (as many as oneDNN's OpenMP threads), for large element-wise ops. */
     private final ThreadTeam team;
     private final ParallelArrays arrays;
@@ -69,6 +75,7 @@ public final class DnnlBackend implements Backend {
             throw new IllegalStateException("the dnnl backend cannot run here: " + e.getMessage(), e);
         }
         this.engine = Dnnl.Engine.cpu();
+        this.streams = new StreamPool(engine);
         this.team = new ThreadTeam(Math.max(1, omp_h.omp_get_max_threads()), "isthmus-dnnl-kernels");
         this.arrays = new ParallelArrays(team);
     }
@@ -157,12 +164,18 @@ public final class DnnlBackend implements Backend {
 
     Dnnl.Engine engine() { return engine; }
 
-    /** This thread's stream, created on its first call. */
-    Dnnl.Stream stream() {
-        Dnnl.Stream s = stream.get();
-        if (s.isClosed()) throw new IllegalStateException("the dnnl backend is closed");
-        return s;
+    /** A stream for one execution; give it back with {@link #release(StreamPool.Lease)} in a finally. */
+    StreamPool.Lease acquireStream() {
+        checkOpen();
+        return streams.acquire();
     }
+
+    Lifetime lifetime() { return lifetime; }
+
+    void release(StreamPool.Lease lease) { streams.release(lease); }
+
+    /** oneDNN streams created so far: the largest number of concurrent executions seen (for leak tests). */
+    public int streamCount() { return streams.size(); }
 
     void countReorders(int n) { reorders.add(n); }
 
@@ -173,28 +186,19 @@ public final class DnnlBackend implements Backend {
         return plan;
     }
 
-    private synchronized Dnnl.Stream newStream() {
-        checkOpen();
-        Dnnl.Stream s = new Dnnl.Stream(engine);
-        streams.add(s);
-        return s;
-    }
-
     private void checkOpen() {
         if (closed) throw new IllegalStateException("the dnnl backend is closed");
     }
 
-    /** Closes the plans still open, every thread's stream, then the engine. Idempotent. */
+    /** Closes the plans still open, the streams, then the engine. Idempotent. */
     @Override public void close() {
         synchronized (this) {
             if (closed) return;
             closed = true;
         }
+        lifetime.close();
         for (DnnlOpPlan p : List.copyOf(plans)) p.close();
-        synchronized (this) {
-            for (Dnnl.Stream s : streams) s.close();
-            streams.clear();
-        }
+        streams.close();
         engine.close();
         team.close();
     }

@@ -167,8 +167,12 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
     @Override public Conv2dSpec spec() { return spec; }
 
     @Override public void backwardActivation(Tensor diffPre, Tensor diffDst, Tensor dst) {
-        checkOpen();
-        activation.backward(diffPre, diffDst, dst);
+        enter();
+        try {
+            activation.backward(diffPre, diffDst, dst);
+        } finally {
+            exit();
+        }
     }
 
     @Override public void forward(Tensor dst, Tensor src, Tensor weights, Tensor bias) {
@@ -250,9 +254,9 @@ public final class DnnlConv2dPlan extends DnnlOpPlan implements Conv2dPlan {
         return n;
     }
 
-    @Override public synchronized void close() {
+    @Override public void close() {
+        super.close();   // waits for the calls in flight, backwardActivation's included
         activation.close();
-        super.close();
     }
 
     @Override public String toString() { return "dnnl " + op; }

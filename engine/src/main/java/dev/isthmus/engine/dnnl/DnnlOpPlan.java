@@ -1,5 +1,6 @@
 package dev.isthmus.engine.dnnl;
 
+import dev.isthmus.engine.Lifetime;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -22,6 +23,12 @@ import java.util.concurrent.atomic.LongAdder;
  * of one per thread, a plan keeps a small pool that grows to the largest number of concurrent
  * calls it has seen: acquiring is a scan with compare-and-set, releasing a volatile write, and
  * neither allocates. Short-lived or virtual threads leave nothing behind.
+ *
+ * <p>Closing while calls run: every call holds the plan's {@link Lifetime} from {@link #acquire}
+ * to {@link #release}, and {@link #close()} first refuses new calls and waits for those in flight,
+ * so no oneDNN memory is re-pointed or freed under a running primitive (before this, closing a
+ * model or its backend during a forward crashed the JVM in libdnnl). A call after close throws
+ * {@link IllegalStateException} naming the plan, and the backend when that was what closed.
  */
 abstract class DnnlOpPlan implements AutoCloseable {
     /** Alignment of every buffer handed to oneDNN: a cache line, one AVX-512 register. */
@@ -36,10 +43,13 @@ abstract class DnnlOpPlan implements AutoCloseable {
     private final LongAdder reorders = new LongAdder();
     private volatile Context[] contexts = new Context[0];
     private volatile boolean closed;
+    private final Lifetime lifetime;
+    private final Object contextLock = new Object();   // not this: close waits for calls while holding this
 
     DnnlOpPlan(DnnlBackend backend, String name) {
         this.backend = backend;
         this.name = name;
+        this.lifetime = new Lifetime(name + " plan", backend.lifetime());
         this.attr = own(Dnnl.Attr.userScratchpad());
     }
 
@@ -72,37 +82,61 @@ abstract class DnnlOpPlan implements AutoCloseable {
 
     /** Throws {@link IllegalStateException} once closed; call first at every entry point. */
     final void checkOpen() {
-        if (closed) throw new IllegalStateException(name + " plan is closed");
+        lifetime.checkOpen();
     }
 
-    /** A context for one call on this thread; give it back with {@link #release} in a finally. */
+    /** Starts a call that holds no context (it keeps the plan open until {@link #exit()}); pair in a finally. */
+    final void enter() { lifetime.enter(); }
+
+    final void exit() { lifetime.exit(); }
+
+    /**
+     * A context for one call on this thread, holding the plan open; give it back with
+     * {@link #release} in a finally. Throws {@link IllegalStateException} once closed.
+     */
     final Context acquire() {
-        checkOpen();
-        for (Context c : contexts) {
-            if (c.tryAcquire()) return c;
+        lifetime.enter();
+        try {
+            for (Context c : contexts) {
+                if (c.tryAcquire()) return c;
+            }
+            return newContext();
+        } catch (RuntimeException | Error e) {
+            lifetime.exit();
+            throw e;
         }
-        return newContext();
     }
 
-    final void release(Context c) { c.release(); }
+    final void release(Context c) {
+        c.release();
+        lifetime.exit();
+    }
 
-    /** Runs call {@code index} of context {@code c} on this thread's stream and counts its reorders. */
+    /** Runs call {@code index} of context {@code c} on a leased stream and counts its reorders. */
     final void run(Context c, int index) {
-        int n = c.bound[index].run(backend.stream());
+        StreamPool.Lease lease = backend.acquireStream();
+        int n;
+        try {
+            n = c.bound[index].run(lease.stream());
+        } finally {
+            backend.release(lease);
+        }
         if (n > 0) {
             reorders.add(n);
             backend.countReorders(n);
         }
     }
 
-    private synchronized Context newContext() {
-        checkOpen();
-        Context c = new Context();
-        c.busy.set(true);
-        Context[] grown = Arrays.copyOf(contexts, contexts.length + 1);
-        grown[grown.length - 1] = c;
-        contexts = grown;
-        return c;
+    private Context newContext() {
+        synchronized (contextLock) {
+            checkOpen();
+            Context c = new Context();
+            c.busy.set(true);
+            Context[] grown = Arrays.copyOf(contexts, contexts.length + 1);
+            grown[grown.length - 1] = c;
+            contexts = grown;
+            return c;
+        }
     }
 
     /** The per-call state of every {@link DnnlCall} of this plan plus one scratchpad they share. */
@@ -149,12 +183,20 @@ abstract class DnnlOpPlan implements AutoCloseable {
     }
 
     /**
-     * Destroys every context's memories, then the primitives and descriptors, then frees the
-     * arena. Idempotent. Do not close a plan while another thread executes it.
+     * Refuses new calls and waits for those in flight, then destroys every context's memories,
+     * the primitives and descriptors, and frees the arena. Idempotent; safe while other threads
+     * execute the plan (they finish first, or fail with {@link IllegalStateException}).
      */
-    @Override public synchronized void close() {
-        if (closed) return;
-        closed = true;
+    @Override public void close() {
+        lifetime.close();   // outside any lock: a call in flight may need contextLock to finish
+        synchronized (contextLock) {
+            if (closed) return;
+            closed = true;
+            freeNative();
+        }
+    }
+
+    private void freeNative() {
         RuntimeException first = null;
         for (Context c : contexts) {
             try {

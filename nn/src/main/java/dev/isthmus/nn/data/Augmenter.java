@@ -6,10 +6,12 @@ import java.util.Random;
 /**
  * A transformation of one training image in place (translation, distortion,
  * flips ...), plugged into a {@link BatchLoader}. It runs on the loader's
- * background thread, on a copy of the image in the batch buffer (the dataset
- * is never written), with a {@link Random} seeded from the loader's seed, the
- * epoch and the sample's position in that epoch, so a run is reproducible.
- * An implementation must not keep the segment or the random after returning.
+ * threads (several at once when the loader has more than one: an
+ * implementation must be safe for that), on a copy of the image in the batch
+ * buffer (the dataset is never written), with a {@link Random} seeded from the
+ * loader's seed, the epoch and the sample's dataset index alone, so a run is
+ * reproducible whatever the thread count. An implementation must not keep the
+ * segment or the random after returning.
  */
 @FunctionalInterface
 public interface Augmenter {

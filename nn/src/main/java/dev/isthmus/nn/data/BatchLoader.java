@@ -1,5 +1,7 @@
 package dev.isthmus.nn.data;
 
+import dev.isthmus.engine.cpu.ThreadTeam;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -11,11 +13,14 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
 
 /**
- * Batches of a dataset, assembled off-heap on one background thread while the
- * caller consumes the previous batch. The same loader batches the crops of an
- * {@link ImageFolder}, rendered on that thread (see {@link ImageFolder#loader}).
+ * Batches of a dataset, assembled off-heap on a fixed set of loader threads
+ * while the caller consumes the previous batch. The same loader batches the
+ * crops of an {@link ImageFolder}, decoded and rendered on those threads (see
+ * {@link ImageFolder#loader}).
  *
  * <pre>{@code
  * try (var loader = new BatchLoader(mnist.train(), split.train(), 64, seed)) {
@@ -33,14 +38,29 @@ import java.util.concurrent.atomic.AtomicInteger;
  * reproduces epoch e exactly; the given order otherwise. The last batch is
  * short unless {@code dropLast}, which drops it.
  *
- * <p>Three buffers rotate between the two threads through blocking queues:
- * one held by the caller, one being filled, one ready. <b>A {@link Batch} is
+ * <p>One background thread runs each epoch; with {@code threads > 1} it fills
+ * each batch together with {@code threads - 1} more threads (an
+ * {@link ThreadTeam}: the samples of a batch are shared among them). Each
+ * sample's random draws come from (seed, epoch, dataset index) alone, through
+ * a {@link Random} reseeded per sample, so the thread count changes nothing in
+ * the batches. {@link #defaultThreads(int)} picks the count from the cores and
+ * the training step's own threads.
+ *
+ * <p>The loader measures itself: per epoch run, the time the caller waited
+ * for a batch and the time the threads took to fill the batches
+ * ({@link #lastEpoch()}, a {@link Timing}).
+ *
+ * <p>Three buffers rotate between the two sides through queues: one held by
+ * the caller, one being filled, one ready; a side with nothing to take parks
+ * until the other hands something over. <b>A {@link Batch} is
  * valid until the next {@code hasNext()} or {@code next()} on the iterator
  * that returned it</b>; its buffers then go back to the loader to be refilled,
- * so copy out what must outlive it. No memory is allocated per batch.
+ * so copy out what must outlive it. No memory is allocated per batch, on any
+ * thread, once the first epoch has run (an {@link Augmenter} or source that
+ * allocates aside).
  *
- * <p>The thread is started once, by the constructor, and stopped and joined by
- * {@link #close()}, which also frees the buffers. An exception on the
+ * <p>The threads are started once, by the constructor, and stopped and joined
+ * by {@link #close()}, which also frees the buffers. An exception on the
  * background thread (a closed dataset, a failing {@link Augmenter}) surfaces
  * on the caller's thread, as the cause of an {@link IllegalStateException}
  * from {@code hasNext()}. Starting a new epoch abandons the one in progress.
@@ -49,6 +69,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BatchLoader implements AutoCloseable {
 
     private static final int BUFFERS = 3;
+    /** The most loader threads a loader accepts. */
+    public static final int MAX_THREADS = 64;
     private static final long AUGMENT_SALT = 0xA06E_47E5L;
     private static final AtomicInteger THREADS = new AtomicInteger();
 
@@ -63,6 +85,7 @@ public final class BatchLoader implements AutoCloseable {
         private final MemorySegment lastImages; // (lastSize, C, H, W) f32, a view of images
         private final MemorySegment lastLabels; // (lastSize) i32, a view of labels
         private final int[] indices;            // (batchSize) dataset index of each sample
+        private final MemorySegment[] samples;  // (batchSize) views of images, one per sample: none made per batch
         private final int views;                // V images per sample
         private int size;
         private int number;
@@ -76,6 +99,10 @@ public final class BatchLoader implements AutoCloseable {
             lastImages = images.asSlice(0, lastSize * imageBytes);
             lastLabels = labels.asSlice(0, (long) lastSize * Integer.BYTES);
             indices = new int[batchSize];
+            samples = new MemorySegment[batchSize];
+            for (int j = 0; j < batchSize; j++) { // imageBytes: one sample, all its V views
+                samples[j] = images.asSlice(j * imageBytes, imageBytes);
+            }
         }
 
         /**
@@ -123,14 +150,38 @@ public final class BatchLoader implements AutoCloseable {
         }
     }
 
+    /**
+     * What the loader measured over one epoch run.
+     *
+     * @param epoch       the epoch
+     * @param batches     batches delivered
+     * @param images      samples delivered (all views of a sample count once)
+     * @param waitSeconds time the caller spent waiting for a batch in {@code hasNext()}/{@code next()}
+     * @param fillSeconds time the loader threads spent filling batches (wall time of the fills, all threads
+     *                    together)
+     * @param threads     the loader threads
+     */
+    public record Timing(int epoch, int batches, long images, double waitSeconds, double fillSeconds, int threads) {
+
+        /** Samples per second the loader threads produce, batches filled back to back: images / fillSeconds. */
+        public double imagesPerSecond() {
+            return fillSeconds > 0 ? images / fillSeconds : Double.POSITIVE_INFINITY;
+        }
+
+        /** The fraction of an epoch of {@code epochSeconds} that the caller spent waiting for data. */
+        public double waitShare(double epochSeconds) {
+            return epochSeconds > 0 ? waitSeconds / epochSeconds : 0;
+        }
+    }
+
     private record Request(int generation, int epoch) {}
 
-    private record End(int generation, Throwable error, int batch) {}
+    private record End(int generation, Throwable error, int batch, long images, long fillNanos) {}
 
     /**
      * What a loader batches when it is not an {@link ImageDataset}: samples
-     * rendered one at a time on the background thread ({@link ImageFolder}'s
-     * crops).
+     * rendered one at a time on the loader threads, several at once
+     * ({@link ImageFolder}'s crops).
      */
     interface Source {
         String name();
@@ -161,6 +212,10 @@ public final class BatchLoader implements AutoCloseable {
     private final boolean dropLast;
     private final Augmenter augmenter; // null: none
     private final int batches;
+    private final int threads;
+    private final ThreadTeam team;    // the worker plus threads - 1 helpers; fills the samples of one batch
+    private final ThreadLocal<Random> randoms = ThreadLocal.withInitial(Random::new); // reseeded per sample
+    private final IntConsumer fillSample = this::fillSample; // made once: no lambda per batch
 
     // Shared: the worker writes the buffers, the caller reads them.
     private final Arena arena = Arena.ofShared();
@@ -172,12 +227,24 @@ public final class BatchLoader implements AutoCloseable {
 
     /** The generation of the epoch run the caller waits for; the worker abandons older ones. */
     private volatile int generation;
+    private volatile Thread consumer; // the caller while it waits for a batch, unparked by the worker
     private EpochIterator active;
     private boolean closed;
+    private Timing last;              // the last epoch run that ended
 
-    /** A shuffling loader keeping the short last batch, without augmentation. */
+    // The batch the team fills, set by the worker before each team call (published by the call).
+    private Batch filling;
+    private long fillingSeed;
+
+    /** A shuffling loader keeping the short last batch, without augmentation, on one thread. */
     public BatchLoader(ImageDataset data, int[] indices, int batchSize, long seed) {
-        this(data, indices, batchSize, seed, true, false, null);
+        this(data, indices, batchSize, seed, true, false, null, 1);
+    }
+
+    /** {@link #BatchLoader(ImageDataset, int[], int, long, boolean, boolean, Augmenter, int)} on one thread. */
+    public BatchLoader(ImageDataset data, int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast,
+            Augmenter augmenter) {
+        this(data, indices, batchSize, seed, shuffle, dropLast, augmenter, 1);
     }
 
     /**
@@ -187,22 +254,26 @@ public final class BatchLoader implements AutoCloseable {
      * @param seed      seeds the per-epoch permutations and the augmentation
      * @param shuffle   whether epoch e visits the indices in a permutation drawn from (seed, e)
      * @param dropLast  whether a short last batch is dropped
-     * @param augmenter applied to each image of each batch on the background thread, or null
+     * @param augmenter applied to each image of each batch on the loader threads, or null; with more than one
+     *                  thread it is called from several threads at once
+     * @param threads   the loader threads, at least 1 (see {@link #defaultThreads(int)})
      */
     public BatchLoader(ImageDataset data, int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast,
-            Augmenter augmenter) {
+            Augmenter augmenter, int threads) {
         this(Objects.requireNonNull(data, "data").name(), data, null, data.count(), data.imageBytes(), 1, indices,
-                batchSize, seed, shuffle, dropLast, augmenter);
+                batchSize, seed, shuffle, dropLast, augmenter, threads);
     }
 
     /** A loader of samples rendered by {@code source} (which must stay usable while the loader runs). */
-    BatchLoader(Source source, int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast) {
+    BatchLoader(Source source, int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast,
+            int threads) {
         this(source.name(), null, source, source.count(), source.sampleBytes(), source.views(), indices, batchSize,
-                seed, shuffle, dropLast, null);
+                seed, shuffle, dropLast, null, threads);
     }
 
     private BatchLoader(String name, ImageDataset data, Source source, int count, long sampleBytes, int views,
-            int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast, Augmenter augmenter) {
+            int[] indices, int batchSize, long seed, boolean shuffle, boolean dropLast, Augmenter augmenter,
+            int threads) {
         this.name = name;
         this.data = data;
         this.source = source;
@@ -218,6 +289,11 @@ public final class BatchLoader implements AutoCloseable {
                         + this.indices[i] + " is outside [0, " + count + ")");
             }
         }
+        if (threads < 1 || threads > MAX_THREADS) {
+            throw new IllegalArgumentException("BatchLoader(" + name + "): threads must be in [1, " + MAX_THREADS
+                    + "], got " + threads);
+        }
+        this.threads = threads;
         this.batchSize = batchSize;
         this.seed = seed;
         this.shuffle = shuffle;
@@ -235,11 +311,35 @@ public final class BatchLoader implements AutoCloseable {
             throw e;
         }
         this.workerOrder = new int[m];
+        String threadName = "isthmus-batches-" + THREADS.incrementAndGet();
+        this.team = new ThreadTeam(threads, threadName);
         this.worker = Thread.ofPlatform()
-                .name("isthmus-batches-" + THREADS.incrementAndGet())
+                .name(threadName)
                 .daemon(true)
                 .unstarted(this::work);
         this.worker.start();
+    }
+
+    /**
+     * The default loader thread count: the cores the training step leaves
+     * free, at least 1 and at most 4. Where the step takes every core (oneDNN
+     * and the simd backend do), one thread: a loader thread more would only
+     * take its time from the step.
+     *
+     * @param stepThreads the threads the training step runs on
+     */
+    public static int defaultThreads(int stepThreads) {
+        return Math.clamp(Runtime.getRuntime().availableProcessors() - (long) stepThreads, 1, 4);
+    }
+
+    /** The loader threads. */
+    public int threads() {
+        return threads;
+    }
+
+    /** What the last epoch run that ended measured; null before one has ended. */
+    public Timing lastEpoch() {
+        return last;
     }
 
     /** Batches per epoch. */
@@ -299,6 +399,7 @@ public final class BatchLoader implements AutoCloseable {
         closed = true;
         generation++;
         worker.interrupt();
+        LockSupport.unpark(worker);
         boolean interrupted = false;
         while (true) {
             try {
@@ -308,6 +409,7 @@ public final class BatchLoader implements AutoCloseable {
                 interrupted = true;
             }
         }
+        team.close();
         arena.close();
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -323,7 +425,7 @@ public final class BatchLoader implements AutoCloseable {
         }
         int gen = generation + 1;
         generation = gen;
-        active = new EpochIterator(gen);
+        active = new EpochIterator(gen, epoch);
         try {
             requests.put(new Request(gen, epoch));
         } catch (InterruptedException e) {
@@ -339,33 +441,51 @@ public final class BatchLoader implements AutoCloseable {
         }
     }
 
-    /** The next message from the worker; notices a worker that died without a word. */
+    /**
+     * The next message from the worker; notices a worker that died without a
+     * word. Parks while there is none (a blocking queue's wait would allocate a
+     * node each time); the worker unparks this thread after each hand-over.
+     */
     private Object take() {
+        Object m = ready.poll();
+        if (m != null) {
+            return m;
+        }
+        consumer = Thread.currentThread();
         try {
-            while (true) {
-                Object m = ready.poll(1, TimeUnit.SECONDS);
-                if (m != null) {
-                    return m;
+            while ((m = ready.poll()) == null) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new IllegalStateException("BatchLoader(" + name + "): interrupted");
                 }
                 if (!worker.isAlive()) {
                     throw new IllegalStateException("BatchLoader(" + name + "): the background thread is gone");
                 }
+                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(100));
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("BatchLoader(" + name + "): interrupted", e);
+            return m;
+        } finally {
+            consumer = null;
         }
+    }
+
+    /** Gives a buffer back to the worker and wakes it if it waits for one. */
+    private void giveBack(Batch b) {
+        free.add(b);
+        LockSupport.unpark(worker);
     }
 
     private final class EpochIterator implements Iterator<Batch> {
         private final int gen;
+        private final int epoch;
+        private long waitNanos;  // time spent in take()
         private Batch current; // handed to the caller
         private Batch next;    // taken from the queue, not yet handed out
         private boolean done;
         private boolean abandoned;
 
-        EpochIterator(int gen) {
+        EpochIterator(int gen, int epoch) {
             this.gen = gen;
+            this.epoch = epoch;
         }
 
         @Override
@@ -382,10 +502,13 @@ public final class BatchLoader implements AutoCloseable {
                 return false;
             }
             release();
+            long t0 = System.nanoTime();
             Object m = take();
+            waitNanos += System.nanoTime() - t0;
             if (m instanceof End end) {
                 assert end.generation() == gen;
                 done = true;
+                last = new Timing(epoch, end.batch(), end.images(), waitNanos * 1e-9, end.fillNanos() * 1e-9, threads);
                 if (end.error() != null) {
                     throw new IllegalStateException("BatchLoader(" + name + "): the background thread failed"
                             + " on batch " + end.batch() + ": " + end.error(), end.error());
@@ -409,7 +532,7 @@ public final class BatchLoader implements AutoCloseable {
 
         private void release() {
             if (current != null) {
-                free.add(current);
+                giveBack(current);
                 current = null;
             }
         }
@@ -418,7 +541,7 @@ public final class BatchLoader implements AutoCloseable {
         void abandon() {
             release();
             if (next != null) {
-                free.add(next);
+                giveBack(next);
                 next = null;
             }
             if (!done) {
@@ -427,7 +550,7 @@ public final class BatchLoader implements AutoCloseable {
                 while (true) {
                     Object m = take();
                     if (m instanceof Batch b) {
-                        free.add(b);
+                        giveBack(b);
                     } else if (((End) m).generation() == gen) {
                         break;
                     }
@@ -441,36 +564,61 @@ public final class BatchLoader implements AutoCloseable {
     private void work() {
         try {
             while (true) {
-                Request r = requests.take();
+                Request r = requests.take(); // once per epoch: its allocation when it waits does not matter
                 int batch = 0;
+                long images = 0, fillNanos = 0;
                 Batch b = null; // a buffer this thread holds; given back if filling it fails
                 try {
                     fillOrder(r.epoch(), workerOrder);
                     for (; batch < batches && generation == r.generation(); batch++) {
-                        b = free.take();
-                        if (generation != r.generation()) {
+                        b = takeFree(r.generation());
+                        if (b == null) {
                             break;
                         }
+                        long t0 = System.nanoTime();
                         fill(b, r, batch);
-                        ready.put(b);
+                        fillNanos += System.nanoTime() - t0;
+                        images += b.size;
+                        hand(b);
                         b = null;
                     }
                     if (b != null) {
                         free.add(b);
                     }
-                    ready.put(new End(r.generation(), null, batch));
+                    hand(new End(r.generation(), null, batch, images, fillNanos));
                 } catch (InterruptedException e) {
                     throw e;
                 } catch (Throwable t) {
                     if (b != null) {
                         free.add(b);
                     }
-                    ready.put(new End(r.generation(), t, batch));
+                    hand(new End(r.generation(), t, batch, images, fillNanos));
                 }
             }
         } catch (InterruptedException e) {
             // close(): stop
         }
+    }
+
+    /** A free buffer, parking until the caller gives one back; null when the run is abandoned. */
+    private Batch takeFree(int gen) throws InterruptedException {
+        Batch b;
+        while ((b = free.poll()) == null) {
+            if (generation != gen) {
+                return null;
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(100));
+        }
+        return b;
+    }
+
+    /** Hands a batch or an end to the caller and wakes it. The queue holds every buffer and one end: never full. */
+    private void hand(Object m) throws InterruptedException {
+        ready.put(m);
+        LockSupport.unpark(consumer);
     }
 
     private void fill(Batch b, Request r, int number) {
@@ -480,23 +628,28 @@ public final class BatchLoader implements AutoCloseable {
         b.number = number;
         b.epoch = r.epoch();
         b.generation = r.generation();
-        if (source != null) {
-            long epochSeed = Seeds.mix(seed ^ AUGMENT_SALT, r.epoch());
-            for (int j = 0; j < size; j++) {
-                int index = workerOrder[start + j];
-                b.indices[j] = index;
-                b.labels.setAtIndex(ValueLayout.JAVA_INT, j, source.label(index));
-                Random random = new Random(Seeds.mix(epochSeed, start + j));
-                source.render(index, b.images.asSlice(j * sampleBytes, sampleBytes), random);
-            }
-            return;
+        for (int j = 0; j < size; j++) {
+            b.indices[j] = workerOrder[start + j];
         }
+        if (source == null) {
+            copyImages(b, start, size);
+        }
+        if (source != null || augmenter != null) {
+            filling = b;
+            fillingSeed = Seeds.mix(seed ^ AUGMENT_SALT, r.epoch());
+            team.run(size, fillSample);
+            filling = null;
+        }
+    }
+
+    /** Copies the dataset's images and labels of the batch, consecutive indices as one block. */
+    private void copyImages(Batch b, int start, int size) {
         long imageBytes = sampleBytes;
         MemorySegment src = data.images(); // (N, C, H, W) f32
         int[] labels = data.labelArray();
         for (int j = 0; j < size; ) {
             int first = workerOrder[start + j];
-            int run = 1; // consecutive dataset indices are copied as one block
+            int run = 1;
             while (j + run < size && workerOrder[start + j + run] == first + run) {
                 run++;
             }
@@ -504,17 +657,26 @@ public final class BatchLoader implements AutoCloseable {
             j += run;
         }
         for (int j = 0; j < size; j++) {
-            int index = workerOrder[start + j];
-            b.indices[j] = index;
-            b.labels.setAtIndex(ValueLayout.JAVA_INT, j, labels[index]);
+            b.labels.setAtIndex(ValueLayout.JAVA_INT, j, labels[b.indices[j]]);
         }
-        if (augmenter != null) {
-            long epochSeed = Seeds.mix(seed ^ AUGMENT_SALT, r.epoch());
-            for (int j = 0; j < size; j++) {
-                Random random = new Random(Seeds.mix(epochSeed, start + j));
-                augmenter.augment(b.images.asSlice(j * imageBytes, imageBytes), data.channels(), data.height(),
-                        data.width(), random);
-            }
+    }
+
+    /**
+     * Sample j of the batch being filled, on any loader thread: rendered from
+     * the source, or augmented in place; its random draws seeded by (seed,
+     * epoch, dataset index) alone.
+     */
+    private void fillSample(int j) {
+        Batch b = filling;
+        int index = b.indices[j];
+        Random random = randoms.get();
+        random.setSeed(Seeds.mix(fillingSeed, index));
+        MemorySegment dst = b.samples[j];
+        if (source != null) {
+            b.labels.setAtIndex(ValueLayout.JAVA_INT, j, source.label(index));
+            source.render(index, dst, random);
+        } else {
+            augmenter.augment(dst, data.channels(), data.height(), data.width(), random);
         }
     }
 }

@@ -1,8 +1,9 @@
 package dev.isthmus.nn.data;
 
+import dev.isthmus.engine.cpu.Simd;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -28,8 +29,9 @@ import java.util.Random;
  * <p>Random draws come from the given {@link Random} alone, in a fixed order,
  * so a seed gives one output. Scratch buffers are kept per thread (a
  * {@link ThreadLocal}, sized for the last image shape seen), so an instance
- * may be shared; on the loader's background thread nothing is allocated per
- * image once the first image has been seen.
+ * may be shared by a loader's threads; nothing is allocated per image once a
+ * thread has seen the first image. The blur and the warp are Vector API
+ * kernels with scalar twins ({@link DistortionKernels}).
  */
 public final class Distortions implements Augmenter {
 
@@ -100,22 +102,35 @@ public final class Distortions implements Augmenter {
     /** The per-thread scratch buffers for one image shape. */
     private static final class Scratch {
         final int height, width;
-        final float[] src;    // (H, W) one input channel
-        final float[] dx, dy; // (H, W) displacement field, pixels
+        final float[] padded; // (H + 3, W + 3) one input channel inside a background border
+        final float[] dx, dy; // (H, W) displacement field, pixels; zeros without elastic part
         final float[] tmp;    // (H, W) blur intermediate
         final float[] row;    // (W + 2R) a padded row for the horizontal blur
         final float[] out;    // (H, W)
+        final int[] idx;      // (L) gather indices of one vector of output pixels
+        final float[] map = new float[8]; // this image's inverse affine map
 
-        Scratch(int height, int width, int radius) {
+        Scratch(int height, int width, int radius, float background) {
             this.height = height;
             this.width = width;
             int n = height * width;
-            src = new float[n];
+            padded = new float[DistortionKernels.paddedLength(height, width)];
+            DistortionKernels.padBorder(padded, height, width, background);
             dx = new float[n];
             dy = new float[n];
             tmp = new float[n];
             out = new float[n];
             row = new float[Math.max(width, height) + 2 * radius];
+            idx = new int[Simd.SPECIES.length()];
+        }
+
+        /** Copies one (H, W) plane of {@code image} at byte {@code offset} into the padded interior. */
+        void load(MemorySegment image, long offset) {
+            int p = DistortionKernels.paddedWidth(width);
+            for (int y = 0; y < height; y++) {
+                MemorySegment.copy(image, ValueLayout.JAVA_FLOAT, offset + (long) y * width * Float.BYTES, padded,
+                        (y + 1) * p + 1, width);
+            }
         }
     }
 
@@ -187,17 +202,31 @@ public final class Distortions implements Augmenter {
         if (settings.keep() > 0 && random.nextDouble() < settings.keep()) {
             return;
         }
-        double[] inverse = randomInverse(random, settings);
         Scratch s = scratch(height, width);
-        boolean elastic = settings.alpha() > 0;
-        if (elastic) {
+        randomMap(random, settings, height, width, s.map);
+        if (settings.alpha() > 0) {
             elasticField(s, random.nextLong());
         }
         for (int c = 0; c < channels; c++) {
             long offset = c * plane * Float.BYTES;
-            MemorySegment.copy(image, ValueLayout.JAVA_FLOAT, offset, s.src, 0, (int) plane);
-            warp(s.out, s.src, height, width, inverse, elastic ? s.dx : null, elastic ? s.dy : null, background);
+            s.load(image, offset);
+            DistortionKernels.warp(s.out, s.padded, height, width, s.map, s.dx, s.dy, s.idx);
             MemorySegment.copy(s.out, 0, image, ValueLayout.JAVA_FLOAT, offset, (int) plane);
+        }
+    }
+
+    /**
+     * Distorts {@code images} blank (C, H, W) images on the calling thread and
+     * throws the results away: the JIT compiles the Vector API kernels, which
+     * run a hundred times slower before, so a loader's first epoch need not
+     * wait for that. Meant for a spare thread while the data set loads.
+     */
+    public void warmUp(int channels, int height, int width, int images) {
+        MemorySegment image = MemorySegment.ofArray(new float[channels * height * width]);
+        Random random = new Random(0);
+        for (int i = 0; i < images; i++) {
+            random.setSeed(i);
+            augment(image, channels, height, width, random);
         }
     }
 
@@ -212,23 +241,20 @@ public final class Distortions implements Augmenter {
     private Scratch scratch(int height, int width) {
         Scratch s = scratch.get();
         if (s == null || s.height != height || s.width != width) {
-            s = new Scratch(height, width, kernel.length / 2);
+            s = new Scratch(height, width, kernel.length / 2, background);
             scratch.set(s);
         }
         return s;
     }
 
-    /**
-     * Draws the affine parameters and returns the inverse map as
-     * {a, b, c, d, tx, ty}: source - centre = [[a, b], [c, d]] (p - centre - t).
-     */
-    private static double[] randomInverse(Random random, Settings s) {
+    /** Draws the affine parameters and writes the inverse map into {@code map} (see {@link DistortionKernels#warp}). */
+    private static void randomMap(Random random, Settings s, int height, int width, float[] map) {
         double tx = uniform(random, s.translation());
         double ty = uniform(random, s.translation());
         double degrees = uniform(random, s.rotation());
         double factor = 1 + uniform(random, s.scale());
         double shear = uniform(random, s.shear());
-        return inverse(tx, ty, degrees, factor, shear);
+        inverse(tx, ty, degrees, factor, shear, height, width, map);
     }
 
     private static double uniform(Random random, double range) {
@@ -237,21 +263,32 @@ public final class Distortions implements Augmenter {
 
     /**
      * The inverse of the forward map p' = R(degrees) Sh(shear) S(factor) (p - centre) + centre + t,
-     * with y pointing down and positive degrees counter-clockwise as displayed.
+     * with y pointing down and positive degrees counter-clockwise as displayed, written into
+     * {@code map} as {a, b, c, d, cx + tx, cy + ty, cx, cy}:
+     * source = [[a, b], [c, d]] (p - centre - t) + centre.
      */
-    private static double[] inverse(double tx, double ty, double degrees, double factor, double shear) {
+    private static void inverse(double tx, double ty, double degrees, double factor, double shear, int height,
+            int width, float[] map) {
         double t = Math.toRadians(degrees);
         double cos = Math.cos(t), sin = Math.sin(t);
         if (degrees % 90 == 0) { // exact quarter turns, so they map the pixel grid onto itself
             int q = (int) Math.floorMod((long) (degrees / 90), 4);
-            cos = new double[] {1, 0, -1, 0}[q];
-            sin = new double[] {0, 1, 0, -1}[q];
+            cos = q == 0 ? 1 : q == 2 ? -1 : 0;
+            sin = q == 1 ? 1 : q == 3 ? -1 : 0;
         }
         // R = [[cos, sin], [-sin, cos]] (counter-clockwise on screen), Sh = [[1, shear], [0, 1]], S = factor I.
         double f00 = factor * cos, f01 = factor * (cos * shear + sin);
         double f10 = -factor * sin, f11 = factor * (-sin * shear + cos);
         double det = f00 * f11 - f01 * f10;
-        return new double[] {f11 / det, -f01 / det, -f10 / det, f00 / det, tx, ty};
+        double cx = (width - 1) / 2.0, cy = (height - 1) / 2.0;
+        map[0] = (float) (f11 / det);
+        map[1] = (float) (-f01 / det);
+        map[2] = (float) (-f10 / det);
+        map[3] = (float) (f00 / det);
+        map[4] = (float) (cx + tx);
+        map[5] = (float) (cy + ty);
+        map[6] = (float) cx;
+        map[7] = (float) cy;
     }
 
     /** Fills the scratch field with a fresh smoothed, scaled displacement field. */
@@ -268,43 +305,16 @@ public final class Distortions implements Augmenter {
             s.dy[i] = (int) ((z >>> 8) & 0xFFFFFF) * 0x1p-23f - 1f;
         }
         float alpha = (float) settings.alpha();
-        blur(s.dx, s.tmp, s.row, s.height, s.width, kernel, alpha);
-        blur(s.dy, s.tmp, s.row, s.height, s.width, kernel, alpha);
+        DistortionKernels.blur(s.dx, s.tmp, s.row, s.height, s.width, kernel, alpha);
+        DistortionKernels.blur(s.dy, s.tmp, s.row, s.height, s.width, kernel, alpha);
     }
 
     /**
      * Separable Gaussian blur of {@code field} (H, W) in place, edges
-     * replicated, times {@code gain}. Both passes run along contiguous memory
-     * in the innermost loop (the JIT vectorises them).
+     * replicated, times {@code gain} ({@link DistortionKernels#blur}).
      */
     static void blur(float[] field, float[] tmp, float[] row, int height, int width, float[] kernel, float gain) {
-        int r = kernel.length / 2;
-        // Horizontal: field -> tmp, one padded row at a time.
-        for (int y = 0; y < height; y++) {
-            int base = y * width;
-            Arrays.fill(row, 0, r, field[base]);
-            System.arraycopy(field, base, row, r, width);
-            Arrays.fill(row, r + width, 2 * r + width, field[base + width - 1]);
-            Arrays.fill(tmp, base, base + width, 0f);
-            for (int k = 0; k < kernel.length; k++) {
-                float w = kernel[k];
-                for (int x = 0; x < width; x++) {
-                    tmp[base + x] += w * row[x + k];
-                }
-            }
-        }
-        // Vertical: tmp -> field, rows clamped at the edges.
-        Arrays.fill(field, 0, height * width, 0f);
-        for (int y = 0; y < height; y++) {
-            int base = y * width;
-            for (int k = 0; k < kernel.length; k++) {
-                float w = kernel[k] * gain;
-                int from = Math.clamp(y + k - r, 0, height - 1) * width;
-                for (int x = 0; x < width; x++) {
-                    field[base + x] += w * tmp[from + x];
-                }
-            }
-        }
+        DistortionKernels.blur(field, tmp, row, height, width, kernel, gain);
     }
 
     /** A normalised Gaussian of standard deviation sigma over [-R, R], R = ceil(3 sigma). */
@@ -322,50 +332,18 @@ public final class Distortions implements Augmenter {
     }
 
     /**
-     * The warp: dst(p) = src(inverse(p) + (dx(p), dy(p))), bilinear,
-     * background outside; dx and dy may be null (no elastic part). The scalar
-     * reference every path goes through.
+     * dst(p) = src(inverse(p) + (dx(p), dy(p))), bilinear, background
+     * outside, on a fresh scratch (the plain functions below); dx and dy may
+     * be null (no elastic part).
      */
-    static void warp(float[] dst, float[] src, int height, int width, double[] inverse, float[] dx, float[] dy,
+    private static float[] warpCopy(float[] src, int height, int width, float[] map, float[] dx, float[] dy,
             float background) {
-        double a = inverse[0], b = inverse[1], c = inverse[2], d = inverse[3];
-        double cx = (width - 1) / 2.0, cy = (height - 1) / 2.0;
-        double tx = inverse[4], ty = inverse[5];
-        for (int y = 0; y < height; y++) {
-            double py = y - cy - ty;
-            for (int x = 0; x < width; x++) {
-                double px = x - cx - tx;
-                double sx = a * px + b * py + cx;
-                double sy = c * px + d * py + cy;
-                int i = y * width + x;
-                if (dx != null) {
-                    sx += dx[i];
-                    sy += dy[i];
-                }
-                dst[i] = sample(src, height, width, sx, sy, background);
-            }
-        }
-    }
-
-    /** Bilinear sample of (H, W) {@code src} at (x, y), pixels outside being background. */
-    static float sample(float[] src, int height, int width, double x, double y, float background) {
-        double fx0 = Math.floor(x), fy0 = Math.floor(y);
-        if (fx0 < -1 || fy0 < -1 || fx0 >= width || fy0 >= height) {
-            return background;
-        }
-        int x0 = (int) fx0, y0 = (int) fy0;
-        float fx = (float) (x - fx0), fy = (float) (y - fy0);
-        float p00 = pixel(src, height, width, x0, y0, background);
-        float p01 = pixel(src, height, width, x0 + 1, y0, background);
-        float p10 = pixel(src, height, width, x0, y0 + 1, background);
-        float p11 = pixel(src, height, width, x0 + 1, y0 + 1, background);
-        float top = fx == 0 ? p00 : p00 + fx * (p01 - p00);
-        float bottom = fx == 0 ? p10 : p10 + fx * (p11 - p10);
-        return fy == 0 ? top : top + fy * (bottom - top);
-    }
-
-    private static float pixel(float[] src, int height, int width, int x, int y, float background) {
-        return x < 0 || y < 0 || x >= width || y >= height ? background : src[y * width + x];
+        Scratch s = new Scratch(height, width, 0, background);
+        s.load(MemorySegment.ofArray(src), 0);
+        float[] out = new float[height * width];
+        DistortionKernels.warp(out, s.padded, height, width, map, dx != null ? dx : s.dx, dy != null ? dy : s.dy,
+                s.idx);
+        return out;
     }
 
     // ---- the plain functions, (H, W) images, a new array each
@@ -395,9 +373,9 @@ public final class Distortions implements Augmenter {
     public static float[] affine(float[] image, int height, int width, double dx, double dy, double degrees,
             double factor, double shear, float background) {
         checkImage(image, height, width);
-        float[] out = new float[image.length];
-        warp(out, image, height, width, inverse(dx, dy, degrees, factor, shear), null, null, background);
-        return out;
+        float[] map = new float[8];
+        inverse(dx, dy, degrees, factor, shear, height, width, map);
+        return warpCopy(image, height, width, map, null, null, background);
     }
 
     /** The image under one random elastic distortion (Simard 2003) of strength alpha and smoothness sigma. */
@@ -408,11 +386,11 @@ public final class Distortions implements Augmenter {
             return image.clone();
         }
         checkImage(image, height, width);
-        Scratch s = new Scratch(height, width, d.kernel.length / 2);
+        Scratch s = new Scratch(height, width, d.kernel.length / 2, background);
         d.elasticField(s, random.nextLong());
-        float[] out = new float[image.length];
-        warp(out, image, height, width, inverse(0, 0, 0, 1, 0), s.dx, s.dy, background);
-        return out;
+        float[] map = new float[8];
+        inverse(0, 0, 0, 1, 0, height, width, map);
+        return warpCopy(image, height, width, map, s.dx, s.dy, background);
     }
 
     /** The image with a random {@code fraction} of its pixels set to low or high, each with probability 1/2. */

@@ -117,7 +117,7 @@ public final class Idx {
                 dims[d] = intAt(header, 4 + 4 * d);
             }
             checkDims(file, images, dims);
-            long payloadBytes = images ? (long) dims[0] * dims[1] * dims[2] : dims[0];
+            long payloadBytes = images ? Math.multiplyExact(Math.multiplyExact((long) dims[0], dims[1]), dims[2]) : dims[0];
             long total = headerBytes + payloadBytes;
             String promise = images
                     ? "header says " + dims[0] + " images of " + dims[1] + "x" + dims[2] + " = " + total + " bytes"
@@ -129,8 +129,10 @@ public final class Idx {
                             + promise + ", file has " + size);
                 }
             }
-            byte[] payload = new byte[(int) payloadBytes];
-            int n = reader.readFully(payload);
+            // The raw file's length was checked above; a gzip stream's is known only once read, so its
+            // payload grows with what arrives (readNBytes), never allocating what the header merely promises.
+            byte[] payload = gz ? reader.readUpTo((int) payloadBytes) : new byte[(int) payloadBytes];
+            int n = gz ? payload.length : reader.readFully(payload);
             if (n < payloadBytes) {
                 throw new DataFileException(file, "truncated: " + promise + ", " + has + " "
                         + (headerBytes + n) + reader.cut());
@@ -144,6 +146,8 @@ public final class Idx {
             throw e;
         } catch (ZipException e) {
             throw new DataFileException(file, "corrupt gzip data (" + e.getMessage() + ")", e);
+        } catch (EOFException e) {   // found by ParserFuzzTest: the gzip magic and less than a gzip header
+            throw new DataFileException(file, "truncated gzip data: the stream ends inside its header", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }
@@ -154,12 +158,21 @@ public final class Idx {
             throw new DataFileException(file, "bad dimensions: count is " + Integer.toUnsignedLong(dims[0])
                     + ", more than this reader takes (at most " + Integer.MAX_VALUE + ")");
         }
+        if (!images && dims[0] > MAX_BYTES - LABELS_HEADER) {
+            throw new DataFileException(file, "bad dimensions: " + dims[0] + " labels, more than this reader takes ("
+                    + (MAX_BYTES - LABELS_HEADER) + ")");
+        }
         if (images) {
             if (dims[1] <= 0 || dims[2] <= 0) {
                 throw new DataFileException(file, "bad dimensions: images of " + Integer.toUnsignedLong(dims[1])
                         + "x" + Integer.toUnsignedLong(dims[2]) + " (rows and columns must be at least 1 and below 2^31)");
             }
-            long bytes = (long) dims[0] * dims[1] * dims[2];
+            long bytes;
+            try {
+                bytes = Math.multiplyExact(Math.multiplyExact((long) dims[0], dims[1]), dims[2]);
+            } catch (ArithmeticException e) {
+                bytes = Long.MAX_VALUE;   // beyond any limit: reported below
+            }
             if (bytes > MAX_BYTES - IMAGES_HEADER) {
                 throw new DataFileException(file, "bad dimensions: " + dims[0] + " images of " + dims[1] + "x"
                         + dims[2] + " = " + bytes + " bytes, more than this reader takes (" + MAX_BYTES + ")");
@@ -216,6 +229,16 @@ public final class Idx {
                 off += n;
             }
             return off;
+        }
+
+        /** Up to {@code max} bytes, fewer when the data ends; the array grows with the data read. */
+        byte[] readUpTo(int max) throws IOException {
+            try {
+                return in.readNBytes(max);
+            } catch (EOFException e) {
+                cutShort = e.getMessage();
+                return new byte[0];
+            }
         }
 
         int read() throws IOException {

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Random;
@@ -22,8 +23,13 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * An image classification dataset from a folder with one subfolder per class
@@ -36,9 +42,12 @@ import javax.imageio.ImageIO;
  * shorter side is S (256 by default; a triangle filter as wide as the scale
  * factor, which averages areas when shrinking and is bilinear when growing),
  * and kept as bytes (H, W, 3) in off-heap memory owned by this object.
- * Decoding runs on a small pool of threads at load time. Files that do not
- * decode are skipped, with one warning line on stderr counting them; a class
- * folder that is empty or keeps no image is an error naming it.
+ * {@link #load} decodes every file at once on a small pool of threads;
+ * {@link #open} reads only the headers and decodes each image when first
+ * needed, on a loader's threads, keeping the decoded, resized pixels while
+ * they fit in a memory limit. Files that do not read are skipped, with one
+ * warning line on stderr counting them; a class folder that is empty or keeps
+ * no image is an error naming it.
  *
  * <p>Samples become float (3, crop, crop) images in a {@link BatchLoader}
  * ({@link #loader}) through a {@link Transform}: a random crop with a random
@@ -128,25 +137,33 @@ public final class ImageFolder implements AutoCloseable {
         }
     }
 
-    private record Decoded(MemorySegment pixels, int height, int width, String problem) {}
+    record Decoded(MemorySegment pixels, int height, int width, String problem) {}
 
     private final Path root;
     private final List<String> classes;
     private final int size;                // S
     private final Arena arena;             // shared: decoding threads allocate, a loader thread reads
-    private final MemorySegment[] pixels;  // (N) each (H, W, 3) u8
+    private final AtomicReferenceArray<MemorySegment> pixels; // (N) each (H, W, 3) u8; null: not in memory
+    private final long cacheLimit;         // bytes of pixels kept in memory at most (Long.MAX_VALUE: all)
+    private final AtomicLong cached = new AtomicLong();  // bytes of pixels kept
+    private final AtomicLong decodes = new AtomicLong(); // files decoded after loading
+    private final AtomicInteger failedDecodes = new AtomicInteger();
     private final int[] heights, widths;   // (N)
     private final int[] labels;            // (N)
     private final Path[] files;            // (N)
     private final int skipped;
 
     private ImageFolder(Path root, List<String> classes, int size, Arena arena, MemorySegment[] pixels,
-            int[] heights, int[] widths, int[] labels, Path[] files, int skipped) {
+            long cacheLimit, int[] heights, int[] widths, int[] labels, Path[] files, int skipped) {
         this.root = root;
         this.classes = classes;
         this.size = size;
         this.arena = arena;
-        this.pixels = pixels;
+        this.pixels = new AtomicReferenceArray<>(pixels);
+        this.cacheLimit = cacheLimit;
+        for (MemorySegment p : pixels) {
+            if (p != null) cached.addAndGet(p.byteSize());
+        }
         this.heights = heights;
         this.widths = widths;
         this.labels = labels;
@@ -164,6 +181,31 @@ public final class ImageFolder implements AutoCloseable {
      * {@code shorterSide}, decoding on {@code threads} threads.
      */
     public static ImageFolder load(Path root, int shorterSide, int threads) {
+        return index(root, shorterSide, threads, -1);
+    }
+
+    /**
+     * Opens {@code root} without decoding it: each file's header is read at
+     * once (on {@code threads} threads; files that are not images are skipped
+     * with one warning line, as by {@link #load}), and its pixels are decoded
+     * and resized when first needed, on the thread that needs them (a
+     * loader's threads), then kept in memory while the pixels kept stay within
+     * {@code cacheBytes}: with room for all, epochs after the first decode
+     * nothing. A file whose header reads but whose pixels do not decode is
+     * counted ({@link #failedDecodes()}), named once on stderr, and read as
+     * black.
+     */
+    public static ImageFolder open(Path root, int shorterSide, int threads, long cacheBytes) {
+        if (cacheBytes < 0) {
+            throw new IllegalArgumentException("ImageFolder(" + root + "): the cache limit must be >= 0 bytes, got "
+                    + cacheBytes);
+        }
+        return index(root, shorterSide, threads, cacheBytes);
+    }
+
+    /** Lists and decodes (cacheBytes < 0) or probes (cacheBytes >= 0) every file. */
+    private static ImageFolder index(Path root, int shorterSide, int threads, long cacheBytes) {
+        boolean eager = cacheBytes < 0;
         if (shorterSide < 1 || threads < 1) {
             throw new IllegalArgumentException("ImageFolder(" + root + "): shorter side and threads must be at least 1,"
                     + " got " + shorterSide + " and " + threads);
@@ -197,7 +239,7 @@ public final class ImageFolder implements AutoCloseable {
         try {
             List<Future<Decoded>> futures = new ArrayList<>(paths.size());
             for (Path p : paths) {
-                futures.add(pool.submit(() -> decode(p, shorterSide, arena)));
+                futures.add(pool.submit(() -> eager ? decode(p, shorterSide, arena) : probe(p, shorterSide)));
             }
             int n = 0;
             int skipped = 0;
@@ -239,7 +281,8 @@ public final class ImageFolder implements AutoCloseable {
                     k++;
                 }
             }
-            return new ImageFolder(root, classes, shorterSide, arena, pixels, heights, widths, labels, files, skipped);
+            return new ImageFolder(root, classes, shorterSide, arena, pixels, eager ? Long.MAX_VALUE : cacheBytes,
+                    heights, widths, labels, files, skipped);
         } catch (RuntimeException | Error e) {
             pool.shutdownNow();
             arena.close();
@@ -284,7 +327,7 @@ public final class ImageFolder implements AutoCloseable {
     }
 
     /** Decodes and resizes one file into the arena; a file that does not decode comes back with its problem. */
-    private static Decoded decode(Path file, int shorterSide, Arena arena) {
+    static Decoded decode(Path file, int shorterSide, Arena arena) {   // package-private for ImageDecodeFuzzTest
         BufferedImage img;
         try {
             img = ImageIO.read(file.toFile());
@@ -295,19 +338,90 @@ public final class ImageFolder implements AutoCloseable {
             return new Decoded(null, 0, 0, "not an image format ImageIO reads");
         }
         int h = img.getHeight(), w = img.getWidth();
-        byte[] rgb = rgb(img); // (h, w, 3)
-        int oh, ow;
-        if (h <= w) {
-            oh = shorterSide;
-            ow = Math.max(shorterSide, (int) Math.round((double) w * shorterSide / h));
-        } else {
-            ow = shorterSide;
-            oh = Math.max(shorterSide, (int) Math.round((double) h * shorterSide / w));
-        }
-        byte[] out = resize(rgb, h, w, oh, ow);
+        int[] resized = resizedShape(h, w, shorterSide);
+        byte[] out = resize(rgb(img), h, w, resized[0], resized[1]); // (h, w, 3) -> (oh, ow, 3)
         MemorySegment seg = arena.allocate(out.length, 64);
         MemorySegment.copy(out, 0, seg, ValueLayout.JAVA_BYTE, 0, out.length);
-        return new Decoded(seg, oh, ow, null);
+        return new Decoded(seg, resized[0], resized[1], null);
+    }
+
+    /** The (height, width) of an h x w image resized to a shorter side of S. */
+    private static int[] resizedShape(int h, int w, int shorterSide) {
+        if (h <= w) {
+            return new int[] {shorterSide, Math.max(shorterSide, (int) Math.round((double) w * shorterSide / h))};
+        }
+        return new int[] {Math.max(shorterSide, (int) Math.round((double) h * shorterSide / w)), shorterSide};
+    }
+
+    /** Reads one file's header only: its resized shape, or its problem; no pixels. */
+    private static Decoded probe(Path file, int shorterSide) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                return new Decoded(null, 0, 0, "not an image format ImageIO reads");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                int[] resized = resizedShape(reader.getHeight(0), reader.getWidth(0), shorterSide);
+                return new Decoded(null, resized[0], resized[1], null);
+            } finally {
+                reader.dispose();
+            }
+        } catch (IOException | RuntimeException e) {
+            return new Decoded(null, 0, 0, String.valueOf(e.getMessage() == null ? e : e.getMessage()));
+        }
+    }
+
+    /**
+     * Image i's stored pixels, (H, W, 3): from memory, or decoded now (and
+     * kept when the cache has room). Safe on any number of threads; two
+     * threads decoding the same image at once keep the first copy.
+     */
+    private MemorySegment stored(int i) {
+        MemorySegment p = pixels.get(Objects.checkIndex(i, heights.length));
+        if (p != null) {
+            return p;
+        }
+        decodes.incrementAndGet();
+        int h = heights[i], w = widths[i];
+        long bytes = 3L * h * w;
+        byte[] out = decodePixels(i, h, w);
+        if (cached.addAndGet(bytes) > cacheLimit) {
+            cached.addAndGet(-bytes);
+            return MemorySegment.ofArray(out); // no room: decoded again next time
+        }
+        MemorySegment seg = arena.allocate(bytes, 64);
+        MemorySegment.copy(out, 0, seg, ValueLayout.JAVA_BYTE, 0, out.length);
+        if (!pixels.compareAndSet(i, null, seg)) {
+            cached.addAndGet(-bytes); // another thread kept its copy first (this one stays allocated until close)
+            return pixels.get(i);
+        }
+        return seg;
+    }
+
+    /** Decodes and resizes file i to the (h, w, 3) its header promised; black, counted and reported, when it fails. */
+    private byte[] decodePixels(int i, int h, int w) {
+        String problem;
+        try {
+            BufferedImage img = ImageIO.read(files[i].toFile());
+            if (img == null) {
+                problem = "not an image format ImageIO reads";
+            } else {
+                int[] resized = resizedShape(img.getHeight(), img.getWidth(), size);
+                if (resized[0] == h && resized[1] == w) {
+                    return resize(rgb(img), img.getHeight(), img.getWidth(), h, w);
+                }
+                problem = "decodes to " + img.getHeight() + "x" + img.getWidth() + ", not the size its header gave";
+            }
+        } catch (IOException | RuntimeException e) {
+            problem = String.valueOf(e.getMessage() == null ? e : e.getMessage());
+        }
+        if (failedDecodes.incrementAndGet() == 1) {
+            System.err.println("ImageFolder(" + root + "): " + root.relativize(files[i]) + " did not decode (" + problem
+                    + "); its samples are black, and failedDecodes() counts such files");
+        }
+        return new byte[3 * h * w];
     }
 
     /** The pixels as (H, W, 3) RGB bytes: alpha dropped, grey expanded, grey values taken as stored. */
@@ -437,12 +551,27 @@ public final class ImageFolder implements AutoCloseable {
 
     /** N, the images kept. */
     public int count() {
-        return pixels.length;
+        return heights.length;
     }
 
     /** S, the shorter side of every stored image. */
     public int shorterSide() {
         return size;
+    }
+
+    /** Bytes of decoded pixels held in memory now. */
+    public long cachedBytes() {
+        return cached.get();
+    }
+
+    /** Files decoded since loading (none for {@link #load}; misses of the cache for {@link #open}). */
+    public long decodes() {
+        return decodes.get();
+    }
+
+    /** Files whose header read but whose pixels did not decode ({@link #open}); their samples are black. */
+    public int failedDecodes() {
+        return failedDecodes.get();
     }
 
     /** How many files were skipped as not readable images. */
@@ -475,7 +604,7 @@ public final class ImageFolder implements AutoCloseable {
     /** Image i, (H, W, 3) RGB bytes, a read-only view of the stored pixels. */
     public MemorySegment pixels(int i) {
         checkOpen();
-        return pixels[Objects.checkIndex(i, pixels.length)].asReadOnly();
+        return stored(i).asReadOnly();
     }
 
     /** All indices 0..N-1. */
@@ -520,7 +649,7 @@ public final class ImageFolder implements AutoCloseable {
         double[] sum = new double[3];
         long count = 0;
         for (int i : indices) {
-            MemorySegment p = pixels[Objects.checkIndex(i, pixels.length)];
+            MemorySegment p = stored(i);
             long[] part = new long[3];
             long n = p.byteSize() / 3;
             for (long k = 0; k < n; k++) {
@@ -550,7 +679,7 @@ public final class ImageFolder implements AutoCloseable {
         double sum = 0;
         long count = 0;
         for (int i : indices) {
-            MemorySegment p = pixels[Objects.checkIndex(i, pixels.length)];
+            MemorySegment p = stored(i);
             long n = p.byteSize();
             double part = 0;
             for (long k = 0; k < n; k++) {
@@ -582,7 +711,7 @@ public final class ImageFolder implements AutoCloseable {
         SplittableRandom random = new SplittableRandom(Seeds.mix(seed, 0xC0_10_B5));
         double[] v = new double[3];
         for (int i : indices) {
-            MemorySegment p = pixels[Objects.checkIndex(i, pixels.length)];
+            MemorySegment p = stored(i);
             long count = p.byteSize() / 3;
             for (int k = 0; k < pixelsPerImage; k++) {
                 long at = 3 * random.nextLong(count);
@@ -615,7 +744,7 @@ public final class ImageFolder implements AutoCloseable {
     public void crop(int i, int top, int left, int size, boolean flip, float[] mean, float[] offset, float scale,
             MemorySegment dst) {
         checkOpen();
-        MemorySegment p = pixels[Objects.checkIndex(i, pixels.length)];
+        MemorySegment p = stored(i);
         int h = heights[i], w = widths[i];
         if (size < 1 || top < 0 || left < 0 || top + size > h || left + size > w) {
             throw new IllegalArgumentException("ImageFolder(" + root + "): crop " + size + "x" + size + " at (" + top
@@ -626,17 +755,17 @@ public final class ImageFolder implements AutoCloseable {
             throw new IllegalArgumentException("ImageFolder: destination of " + dst.byteSize() + " bytes is smaller than"
                     + " (3, " + size + ", " + size + ") float32");
         }
-        float[] add = new float[3];
-        for (int c = 0; c < 3; c++) add[c] = offset[c] - mean[c];
+        float add0 = offset[0] - mean[0], add1 = offset[1] - mean[1], add2 = offset[2] - mean[2];
         for (int y = 0; y < size; y++) {
             long rowBase = ((long) (top + y) * w + left) * 3;
             for (int x = 0; x < size; x++) {
                 long s = rowBase + 3L * (flip ? size - 1 - x : x);
                 long d = (long) y * size + x;
-                for (int c = 0; c < 3; c++) {
-                    float v = ((p.get(ValueLayout.JAVA_BYTE, s + c) & 0xff) + add[c]) * scale;
-                    dst.setAtIndex(ValueLayout.JAVA_FLOAT, c * plane + d, v);
-                }
+                dst.setAtIndex(ValueLayout.JAVA_FLOAT, d, ((p.get(ValueLayout.JAVA_BYTE, s) & 0xff) + add0) * scale);
+                dst.setAtIndex(ValueLayout.JAVA_FLOAT, plane + d,
+                        ((p.get(ValueLayout.JAVA_BYTE, s + 1) & 0xff) + add1) * scale);
+                dst.setAtIndex(ValueLayout.JAVA_FLOAT, 2 * plane + d,
+                        ((p.get(ValueLayout.JAVA_BYTE, s + 2) & 0xff) + add2) * scale);
             }
         }
     }
@@ -654,13 +783,18 @@ public final class ImageFolder implements AutoCloseable {
      * then three alphas when colour shifting.
      */
     public void render(int i, Transform t, Random random, MemorySegment dst) {
+        render(i, t, random, dst, new float[3]);
+    }
+
+    /** {@link #render(int, Transform, Random, MemorySegment)} with {@code offset} (3) as scratch: nothing allocated. */
+    private void render(int i, Transform t, Random random, MemorySegment dst, float[] offset) {
         int h = height(i), w = width(i), c = t.crop();
         if (c > h || c > w) {
             throw new IllegalArgumentException("ImageFolder(" + root + "): crop " + c + " exceeds image " + i + " of "
                     + h + "x" + w);
         }
         long viewBytes = 3L * c * c * Float.BYTES;
-        float[] offset = new float[3];
+        Arrays.fill(offset, 0f);
         switch (t.mode()) {
             case RANDOM -> {
                 int top = random.nextInt(h - c + 1);
@@ -674,10 +808,11 @@ public final class ImageFolder implements AutoCloseable {
             }
             case CENTER -> crop(i, (h - c) / 2, (w - c) / 2, c, false, t.mean(), offset, t.scale(), dst);
             case TEN -> {
-                int[][] corners = {{0, 0}, {0, w - c}, {h - c, 0}, {h - c, w - c}, {(h - c) / 2, (w - c) / 2}};
-                for (int v = 0; v < 10; v++) {
-                    int[] at = corners[v % 5];
-                    crop(i, at[0], at[1], c, v >= 5, t.mean(), offset, t.scale(), dst.asSlice(v * viewBytes, viewBytes));
+                for (int v = 0; v < 10; v++) { // corners (top left, top right, bottom left, bottom right), centre
+                    int corner = v % 5;
+                    int top = corner == 4 ? (h - c) / 2 : corner >= 2 ? h - c : 0;
+                    int left = corner == 4 ? (w - c) / 2 : corner % 2 == 1 ? w - c : 0;
+                    crop(i, top, left, c, v >= 5, t.mean(), offset, t.scale(), dst.asSlice(v * viewBytes, viewBytes));
                 }
             }
         }
@@ -686,11 +821,20 @@ public final class ImageFolder implements AutoCloseable {
     /**
      * A {@link BatchLoader} of samples under {@code t}: batches of images
      * (B*V, 3, crop, crop) float32 and labels (B), rendered on the loader's
-     * background thread; each sample's random draws are seeded by (seed,
-     * epoch, position), so a run is reproducible. This folder must stay open
-     * while the loader runs.
+     * thread; each sample's random draws are seeded by (seed, epoch, image
+     * index), so a run is reproducible. This folder must stay open while the
+     * loader runs.
      */
     public BatchLoader loader(int[] indices, int batchSize, long seed, Transform t, boolean shuffle, boolean dropLast) {
+        return loader(indices, batchSize, seed, t, shuffle, dropLast, 1);
+    }
+
+    /**
+     * {@link #loader(int[], int, long, Transform, boolean, boolean)} on {@code threads} loader threads, which also
+     * decode the images not yet in memory; the batches are the same for any thread count.
+     */
+    public BatchLoader loader(int[] indices, int batchSize, long seed, Transform t, boolean shuffle, boolean dropLast,
+            int threads) {
         checkOpen();
         Objects.requireNonNull(t, "transform");
         if (t.crop() > size) {
@@ -699,6 +843,7 @@ public final class ImageFolder implements AutoCloseable {
         }
         String name = "ImageFolder(" + root.getFileName() + ", " + t.mode() + " " + t.crop() + ")";
         long sampleBytes = (long) t.views() * 3 * t.crop() * t.crop() * Float.BYTES;
+        ThreadLocal<float[]> offsets = ThreadLocal.withInitial(() -> new float[3]); // per loader thread
         return new BatchLoader(new BatchLoader.Source() {
             @Override
             public String name() {
@@ -727,9 +872,9 @@ public final class ImageFolder implements AutoCloseable {
 
             @Override
             public void render(int index, MemorySegment dst, Random random) {
-                ImageFolder.this.render(index, t, random, dst);
+                ImageFolder.this.render(index, t, random, dst, offsets.get());
             }
-        }, indices, batchSize, seed, shuffle, dropLast);
+        }, indices, batchSize, seed, shuffle, dropLast, threads);
     }
 
     private void checkOpen() {

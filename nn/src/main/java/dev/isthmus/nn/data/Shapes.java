@@ -32,7 +32,7 @@ import javax.imageio.stream.ImageOutputStream;
 /**
  * A procedural image-classification dataset in {@link ImageFolder} layout:
  * {@code out/<class>/NNNN.png} (every tenth image {@code NNNN.jpg}, so both
- * decoders are exercised), one class per geometric shape, each image with a
+ * decoders are exercised; or all one format, see {@link Format}), one class per geometric shape, each image with a
  * random shape colour, size, position and rotation on a flat or gradient
  * background with Gaussian pixel noise. Image i of class c is drawn from a
  * random stream of (seed, c, i) alone, so the output is the same for a seed
@@ -68,6 +68,20 @@ public final class Shapes {
         public List<String> classes() { return this == EASY ? EASY_CLASSES : CLASSES; }
     }
 
+    /** The file format of the images written. */
+    public enum Format {
+        /** PNG, every tenth image a JPEG (both decoders exercised): the default. */
+        MIXED,
+        /** Every image a JPEG (quality 0.75, ImageIO's default): a folder shaped like ImageNet's. */
+        JPEG,
+        /** Every image a PNG. */
+        PNG;
+
+        boolean jpeg(int index) {
+            return this == JPEG || (this == MIXED && index % 10 == 9);
+        }
+    }
+
     private Shapes() {}
 
     /**
@@ -88,6 +102,15 @@ public final class Shapes {
      * @return the class folders written, in class order
      */
     public static List<Path> write(Path out, int classes, int perClass, int size, long seed, Difficulty difficulty) {
+        return write(out, classes, perClass, size, seed, difficulty, Format.MIXED);
+    }
+
+    /**
+     * {@link #write(Path, int, int, int, long, Difficulty)} in {@code format}; the same seed draws the
+     * same pictures in every format.
+     */
+    public static List<Path> write(Path out, int classes, int perClass, int size, long seed, Difficulty difficulty,
+            Format format) {
         List<String> names = difficulty.classes();
         if (classes < 1 || classes > names.size()) {
             throw new IllegalArgumentException("Shapes: classes must be in [1, " + names.size() + "] (" + names
@@ -114,7 +137,7 @@ public final class Shapes {
                 for (int i = 0; i < perClass; i++) {
                     int cls = c, index = i;
                     jobs.add(pool.submit(() -> {
-                        writeOne(dirs.get(cls), cls, index, size, seed, difficulty);
+                        writeOne(dirs.get(cls), cls, index, size, seed, difficulty, format.jpeg(index));
                         return null;
                     }));
                 }
@@ -136,10 +159,10 @@ public final class Shapes {
         return dirs;
     }
 
-    private static void writeOne(Path dir, int cls, int index, int size, long seed, Difficulty difficulty) {
+    private static void writeOne(Path dir, int cls, int index, int size, long seed, Difficulty difficulty,
+            boolean jpeg) {
         long s = Seeds.mix(Seeds.mix(seed, cls), index);
         BufferedImage img = difficulty == Difficulty.EASY ? renderEasy(cls, size, s) : render(cls, size, s);
-        boolean jpeg = index % 10 == 9;
         Path file = dir.resolve(String.format("%04d.%s", index, jpeg ? "jpg" : "png"));
         ImageWriter writer = ImageIO.getImageWritersByFormatName(jpeg ? "jpg" : "png").next();
         try (ImageOutputStream stream = ImageIO.createImageOutputStream(Files.newOutputStream(file))) {

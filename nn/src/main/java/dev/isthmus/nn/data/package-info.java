@@ -1,7 +1,7 @@
 /**
  * Data for training and evaluation: the MNIST IDX files (reading, locating,
  * fetching), in-memory image datasets held off-heap, and a batch loader that
- * assembles batches on a background thread; {@link dev.isthmus.nn.data.Distortions}
+ * assembles batches on a fixed set of loader threads; {@link dev.isthmus.nn.data.Distortions}
  * for MNIST-like digits; {@link dev.isthmus.nn.data.ImageFolder} (RGB images
  * in class folders, cropped, flipped and colour-shifted into batches) and the
  * {@link dev.isthmus.nn.data.Shapes} generator of such folders.

@@ -293,7 +293,10 @@ public final class Safetensors implements AutoCloseable {
     public void requireMatches(Map<String, Spec> expected) {
         List<String> problems = mismatches(expected);
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException(file + " does not fit the model:\n  " + String.join("\n  ", problems));
+            // The first problem on the first line: the command line prints only that line without --verbose.
+            String more = problems.size() == 1 ? "" : " (and " + (problems.size() - 1) + " more)";
+            throw new IllegalArgumentException(file + " does not fit the model: " + problems.getFirst() + more
+                    + (problems.size() == 1 ? "" : ":\n  " + String.join("\n  ", problems)));
         }
     }
 
@@ -336,7 +339,7 @@ public final class Safetensors implements AutoCloseable {
 
         Path absolute = file.toAbsolutePath();
         Path dir = absolute.getParent();
-        Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
+        Path tmp = TempFiles.createBeside(absolute);   // follows the umask, unlike createTempFile
         boolean moved = false;
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {

@@ -190,4 +190,23 @@ class IdxTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Mnist.load(dir));
         assertMessage(e, dir.toString(), "missing train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]");
     }
+
+    /** Issue 14: 2^30 x 2^30 x 16 overflowed the size to 0 and returned 2^30 images of 0 pixels. */
+    @Test
+    void aHeaderWhoseSizeOverflowsIsRefused() {
+        Path f = TestFiles.write(dir.resolve("overflow-idx3-ubyte"), TestFiles.idxImages(Idx.IMAGES_MAGIC, 1 << 30, 1 << 30, 16, new byte[0]));
+        DataFileException e = assertThrows(DataFileException.class, () -> Idx.readImages(f));
+        assertTrue(e.getMessage().startsWith(f + ": bad dimensions: 1073741824 images of 1073741824x16"), e.getMessage());
+    }
+
+    /** Issue 14: a gzipped header promising 2^31-1 labels gave "Requested array size exceeds VM limit", no file named. */
+    @Test
+    void aGzippedHeaderPromisingMoreThanItHoldsAllocatesNothingBig() {
+        Path f = TestFiles.write(dir.resolve("huge-idx1-ubyte.gz"), TestFiles.gzip(TestFiles.idxLabels(Idx.LABELS_MAGIC, Integer.MAX_VALUE, new byte[10])));
+        DataFileException e = assertThrows(DataFileException.class, () -> Idx.readLabels(f));
+        assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
+        Path g = TestFiles.write(dir.resolve("big-idx1-ubyte.gz"), TestFiles.gzip(TestFiles.idxLabels(Idx.LABELS_MAGIC, 2_000_000_000, new byte[10])));
+        e = assertThrows(DataFileException.class, () -> Idx.readLabels(g));
+        assertTrue(e.getMessage().startsWith(g + ": truncated: header says 2000000000 labels"), e.getMessage());
+    }
 }
