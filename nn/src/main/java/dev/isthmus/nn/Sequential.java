@@ -52,6 +52,7 @@ public final class Sequential implements AutoCloseable {
     private boolean fuseActivations = true;
     private boolean[] fusedWithNext = new boolean[0];   // per layer, as compiled
     private java.util.function.IntConsumer afterLayerBackward;   // null: none (see onLayerBackward)
+    private Tensor[] lastOutputs = new Tensor[0];       // per layer, the buffer the last forward returned
     private volatile Lifetime lifetime;                 // per compile; kept after close for its message
 
     public Sequential(Layer... layers) {
@@ -150,6 +151,7 @@ public final class Sequential implements AutoCloseable {
         this.gradients = new GradientSink(backend);
         List<List<Parameter>> perLayer = allocateParameters(input, new SplittableRandom(seed), sharedValues);
         this.fusedWithNext = fusionPlan();
+        this.lastOutputs = new Tensor[layers.size()];
         Shape in = input;
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
@@ -253,8 +255,18 @@ public final class Sequential implements AutoCloseable {
                     + layers.get(last + 1).name() + "', or call fuseActivations(false) before compile");
         }
         Tensor x = input;
-        for (int i = 0; i <= last; i++) x = layers.get(i).forward(x, training);
+        for (int i = 0; i <= last; i++) lastOutputs[i] = x = layers.get(i).forward(x, training);
         return x;
+    }
+
+    /**
+     * The output buffer (N, output...) layer {@code index} returned in the last forward that reached
+     * it (null before any): for diagnostics that read activations after a step.
+     * A fused activation's output is its convolution's buffer. Overwritten by the next forward.
+     */
+    public Tensor lastOutput(int index) {
+        requireCompiled();
+        return lastOutputs[index];
     }
 
     /** The index of the layer called {@code name}; throws listing the names when there is none. */
@@ -359,6 +371,7 @@ public final class Sequential implements AutoCloseable {
         }
         owned = List.of();
         fusedWithNext = new boolean[0];
+        lastOutputs = new Tensor[0];
         backend = null;
         parameters = null;
         if (failure != null) throw failure;
