@@ -12,6 +12,7 @@ import dev.isthmus.nn.Adam;
 import dev.isthmus.nn.AlexNet;
 import dev.isthmus.engine.Communicator;
 import dev.isthmus.nn.Checkpoint;
+import dev.isthmus.nn.LrFinder;
 import dev.isthmus.nn.CheckpointKeys;
 import dev.isthmus.nn.DataParallel;
 import dev.isthmus.nn.LrSchedule;
@@ -78,37 +79,43 @@ final class AlexnetCommand implements Command {
             .action("train", "train a model")
             .action("eval", "evaluate a checkpoint on an image folder")
             .action("similar", "the images of --data nearest to --query in fc7 feature space")
+            .action("lr-find", "the learning-rate range test on the training set up as for train: lr-find.png and a suggested rate")
             .flag("data", "DIR", null, "image folder, one subfolder per class (train: unless --synthetic)")
-            .flag("val", "DIR", null, "validation image folder with the same classes (default: hold out --val-fraction of --data)").onlyFor("train")
-            .flag("val-fraction", "X", "0.1", "fraction of each class held out for validation when --val is not given").onlyFor("train")
-            .bool("synthetic", "train on a generated easy 10-class Shapes folder (in a hidden folder of --out, deleted afterwards)").onlyFor("train")
-            .flag("per-class", "N", Integer.toString(SYNTHETIC_PER_CLASS), "images per class of --synthetic (a tenth held out for validation)").onlyFor("train")
-            .flag("variant", "NAME", "paper", "paper (227x227, LRN, two-group convolutions, N(0, 0.01) init) or modern (torchvision's)").onlyFor("train")
+            .flag("val", "DIR", null, "validation image folder with the same classes (default: hold out --val-fraction of --data)").onlyFor("train", "lr-find")
+            .flag("val-fraction", "X", "0.1", "fraction of each class held out for validation when --val is not given").onlyFor("train", "lr-find")
+            .bool("synthetic", "train on a generated easy 10-class Shapes folder (in a hidden folder of --out, deleted afterwards)").onlyFor("train", "lr-find")
+            .flag("per-class", "N", Integer.toString(SYNTHETIC_PER_CLASS), "images per class of --synthetic (a tenth held out for validation)").onlyFor("train", "lr-find")
+            .flag("variant", "NAME", "paper", "paper (227x227, LRN, two-group convolutions, N(0, 0.01) init) or modern (torchvision's)").onlyFor("train", "lr-find")
             .flag("epochs", "N", "10", "epochs to train (" + SYNTHETIC_EPOCHS + " with --synthetic)").onlyFor("train")
             .flag("batch", "N", "32", "mini-batch size (the paper's 128 needs memory and time; any size >= 1 works); " + SYNTHETIC_BATCH + " for\n"
                     + "training with --synthetic, for more steps per epoch")
             .flag("init", "NAME", null, "weights: 'variant' (the paper's N(0, 0.01) with biases 1; PyTorch's default for modern) or 'he'\n"
-                    + "(He normal, biases 0; the logit layer N(0, 0.01)); default he with --synthetic, else variant").onlyFor("train")
+                    + "(He normal, biases 0; the logit layer N(0, 0.01)); default he with --synthetic, else variant").onlyFor("train", "lr-find")
             .flag("input", "NAME", null, "input scale: 'raw' (pixels 0..255 minus the mean, the paper's) or 'unit' (also divided by the\n"
-                    + "pixel std, as torchvision); default raw for --variant paper on --data, else unit").onlyFor("train")
+                    + "pixel std, as torchvision); default raw for --variant paper on --data, else unit").onlyFor("train", "lr-find")
             .flag("optimizer", "NAME", null, "sgd (with --momentum and --weight-decay, the paper's) or adam (PyTorch's Adam, betas 0.9 and\n"
-                    + "0.999, L2 --weight-decay); default adam with --synthetic, else sgd").onlyFor("train")
-            .flag("lr", "X", null, "learning rate (default 0.01 for sgd, 3e-4 for adam)").onlyFor("train")
-            .flag("warmup", "N", null, "steps over which the learning rate rises linearly to --lr (default 20 with --synthetic, else 0)").onlyFor("train")
-            .flag("momentum", "X", "0.9", "SGD momentum").onlyFor("train")
-            .flag("weight-decay", "X", "0.0005", "L2 weight decay").onlyFor("train")
+                    + "0.999, L2 --weight-decay); default adam with --synthetic, else sgd").onlyFor("train", "lr-find")
+            .flag("lr", "X", null, "learning rate (default 0.01 for sgd, 3e-4 for adam)").onlyFor("train", "lr-find")
+            .flag("warmup", "N", null, "steps over which the learning rate rises linearly to --lr (default 20 with --synthetic, else 0)").onlyFor("train", "lr-find")
+            .flag("momentum", "X", "0.9", "SGD momentum").onlyFor("train", "lr-find")
+            .flag("weight-decay", "X", "0.0005", "L2 weight decay").onlyFor("train", "lr-find")
             .flag("lr-patience", "N", null, "epochs without a better validation error before the learning rate is divided by 10\n"
-                    + "(default 3 with --synthetic, else 1)").onlyFor("train")
+                    + "(default 3 with --synthetic, else 1)").onlyFor("train", "lr-find")
             .flag("loader-threads", "N", null, "threads decoding and cropping the batches (default: the cores the step leaves free, at\n"
-                    + "least 1)").onlyFor("train")
+                    + "least 1)").onlyFor("train", "lr-find")
             .flag("cache-mb", "N", "4096", "memory for decoded, resized images (MiB): images are decoded on the loader threads when\n"
-                    + "first needed and kept while they fit, so later epochs decode nothing").onlyFor("train")
-            .bool("preload", "decode every image before training instead (all kept in memory, whatever --cache-mb)").onlyFor("train")
+                    + "first needed and kept while they fit, so later epochs decode nothing").onlyFor("train", "lr-find")
+            .bool("preload", "decode every image before training instead (all kept in memory, whatever --cache-mb)").onlyFor("train", "lr-find")
             .flag("backend", "NAME", "dnnl", "dnnl, simd, opencl or reference")
-            .flag("seed", "N", "1", "seed of initialisation, dropout, shuffling, crops and the validation split").onlyFor("train")
-            .flag("out", "DIR", null, "output folder (train: default runs/alexnet-<timestamp>; similar: the checkpoint's folder)").onlyFor("train", "similar")
+            .flag("seed", "N", "1", "seed of initialisation, dropout, shuffling, crops and the validation split").onlyFor("train", "lr-find")
+            .flag("out", "DIR", null, "output folder (train: default runs/alexnet-<timestamp>; similar: the checkpoint's folder)").onlyFor("train", "similar", "lr-find")
             .flag("resume", "FILE", null, "continue training from a checkpoint written by an earlier run").onlyFor("train")
-            .bool("overwrite", "replace the earlier run in --out (refused without it)").onlyFor("train")
+            .bool("diagnose", "per layer and epoch: gradient norms, update/weight ratios, never-active ReLU units; warnings\n"
+                    + "when a rule fires (README.md), metrics.json's \"diagnostics\", diagnostics.png").onlyFor("train")
+            .flag("steps", "N", "100", "steps of the range test").onlyFor("lr-find")
+            .flag("lr-start", "X", "1e-6", "the range test's first learning rate").onlyFor("lr-find")
+            .flag("lr-end", "X", "1", "the range test's last learning rate").onlyFor("lr-find")
+            .bool("overwrite", "replace the earlier run in --out (refused without it)").onlyFor("train", "lr-find")
             .bool("reset-optimizer", "with --resume: keep the weights but start --optimizer from fresh state (to change the optimizer)").onlyFor("train")
             .bool("ten-crop", "also evaluate with the paper's ten crops (corners, centre, mirrored), averaging the softmax").onlyFor("train", "eval")
             .bool("summary", "print the per-layer table (1000 classes) of --variant and exit").onlyFor("train")
@@ -118,6 +125,8 @@ final class AlexnetCommand implements Command {
             .example("alexnet --synthetic")
             .example("alexnet --synthetic --optimizer sgd --lr 0.01 --variant modern")
             .example("alexnet --summary --variant modern")
+            .example("alexnet lr-find --synthetic")
+            .example("alexnet --synthetic --diagnose")
             .example("alexnet --data ~/imagenet-subset --epochs 30 --batch 128 --ten-crop")
             .example("alexnet eval --checkpoint runs/alexnet-20261127-101500/model.safetensors --data data/shapes --ten-crop")
             .example("alexnet similar --checkpoint runs/alexnet-20261127-101500/model.safetensors --data data/shapes --query q.png")
@@ -133,6 +142,7 @@ final class AlexnetCommand implements Command {
         return switch (args.action()) {
             case "eval" -> evaluate(args, out);
             case "similar" -> SimilarImages.run(args, out);
+            case "lr-find" -> train(args, out);
             default -> args.bool("summary") ? summary(args, out) : train(args, out);
         };
     }
@@ -312,6 +322,7 @@ final class AlexnetCommand implements Command {
                      BatchLoader loader = data.loader(trainIdx, batch, seed, trainT, true, true, loaderThreads, comm.rank(), comm.size());
                      BatchLoader valLoader = valIdx.length == 0 ? null
                              : valFolder.loader(valIdx, batch, 0, centre, false, false, loaderThreads)) {
+                    if (args.action().equals("lr-find")) return lrFind(args, model, sgd, loader, report, variantName, adam, lr, out);
                     DataParallel parallel = new DataParallel(comm, model);
                     trainer.dataParallel(parallel);
                     if (comm.size() > 1) {
@@ -344,10 +355,13 @@ final class AlexnetCommand implements Command {
                     }
                     Path checkpoint = outDir.resolve("model.safetensors");
                     var options = new Trainer.Options(epochs, 0, schedule, false, warmup);
+                    DiagnosticsReport diagnostics = args.bool("diagnose")
+                            ? DiagnosticsReport.attach(model, trainer, loader.batchesPerEpoch()) : null;
                     try {
                         trainer.fit(loader, valLoader == null ? null : () -> trainer.evaluate(valLoader), null, options, start, stats -> {
                             report.add(stats, loader.lastEpoch());
                             out.println(epochLine(stats, epochs) + RunReport.dataWait(loader.lastEpoch(), stats.seconds()));
+                            if (diagnostics != null) diagnostics.afterEpoch(report, "AlexNet " + variantName, stats.seconds(), out);
                             Map<String, Object> e = new LinkedHashMap<>();
                             e.put("epoch", stats.epoch());
                             e.put("train_top5_error", finite(stats.trainTop5Error()));
@@ -360,6 +374,7 @@ final class AlexnetCommand implements Command {
                             report.writeCurves("AlexNet " + variantName);
                         });
                     } catch (TrainingDivergedException e) {
+                        if (diagnostics != null) diagnostics.onDiverged(e.epoch(), report, "AlexNet " + variantName, out);
                         throw new IllegalStateException(e.getMessage() + (Files.exists(checkpoint)
                                 ? "; the last good checkpoint is " + checkpoint : "")
                                 + " (a smaller --lr may help)", e);
@@ -404,6 +419,19 @@ final class AlexnetCommand implements Command {
                 Runtime.getRuntime().removeShutdownHook(cleanup);
             }
         }
+        return 0;
+    }
+
+    /** {@code alexnet lr-find}: the range test from the freshly initialised model, on the training loader. */
+    private static int lrFind(Args args, Sequential model, Optimizer optimizer, BatchLoader loader, RunReport report,
+                              String variantName, boolean adam, float defaultLr, PrintStream out) throws IOException {
+        int steps = args.intInRange("steps", 2, 100_000);
+        double start = args.floatInRange("lr-start", 1e-9f, 100f), end = args.floatInRange("lr-end", 1e-9f, 1000f);
+        if (!(end > start)) throw new Args.UsageError("--lr-end " + end + " must exceed --lr-start " + start);
+        long t0 = System.nanoTime();
+        var r = LrFinder.run(model, optimizer, loader, start, end, steps, Progress.onStderr());
+        LrFindReport.write(report, String.format(Locale.ROOT, "AlexNet %s, %s, batch %d", variantName, adam ? "Adam" : "SGD",
+                model.batch()), r, start, end, defaultLr, (System.nanoTime() - t0) / 1e9, out);
         return 0;
     }
 

@@ -55,29 +55,41 @@ final class LenetCommand implements Command {
                     + "confusion.txt and summary.txt into --out. 'eval' reports the test error of a saved model.")
             .action("train", "train a model")
             .action("eval", "evaluate a checkpoint on the test set")
-            .action("show", "LeNet-5 in action: feature maps, C1 kernels, invariance to shifts, rotations, scale, noise")
-            .flag("epochs", "N", DEFAULT_EPOCHS, "epochs to train").onlyFor("train")
+            .action("show", "LeNet-5 in action: feature maps, C1 kernels, invariance to shifts, rotations, scale, noise, unusual patterns")
+            .action("lr-find", "the learning-rate range test: lr-find.png and a suggested rate")
+            .action("search", "grid search over learning rate, batch and layer widths with early stopping; the best retrained")
+            .flag("epochs", "N", DEFAULT_EPOCHS, "epochs to train").onlyFor("train", "search")
             .flag("batch", "N", DEFAULT_BATCH, "mini-batch size")
-            .flag("lr", "X", null, "learning rate (default: 0.05 for sgd, 0.001 for rmsprop and adam)").onlyFor("train")
-            .flag("optimizer", "NAME", "sgd", "sgd (momentum 0.9), rmsprop or adam").onlyFor("train")
-            .flag("momentum", "X", "0.9", "SGD momentum").onlyFor("train")
-            .flag("weight-decay", "X", "0.0005", "L2 weight decay").onlyFor("train")
+            .flag("lr", "X", null, "learning rate (default: 0.05 for sgd, 0.001 for rmsprop and adam)").onlyFor("train", "lr-find")
+            .flag("optimizer", "NAME", "sgd", "sgd (momentum 0.9), rmsprop or adam").onlyFor("train", "lr-find")
+            .flag("momentum", "X", "0.9", "SGD momentum").onlyFor("train", "lr-find", "search")
+            .flag("weight-decay", "X", "0.0005", "L2 weight decay").onlyFor("train", "lr-find", "search")
             .flag("lr-decay", "X", "0.7", "multiply the learning rate by X after every --lr-step epochs").onlyFor("train")
             .flag("lr-step", "N", null, "epochs between learning-rate decays (default: epochs/10, at least 1)").onlyFor("train")
-            .flag("validation", "N", DEFAULT_VALIDATION, "training digits held out for validation and early stopping (0: train on all 60,000)").onlyFor("train")
-            .flag("patience", "N", "0", "stop after N epochs without a better validation error, keeping the best weights (0: never)").onlyFor("train")
-            .flag("variant", "NAME", "classic", "classic (scaled tanh, average pooling) or relu (ReLU, max pooling)").onlyFor("train")
+            .flag("validation", "N", DEFAULT_VALIDATION, "training digits held out for validation and early stopping (0: train on all 60,000)").onlyFor("train", "search")
+            .flag("patience", "N", "0", "stop after N epochs without a better validation error, keeping the best weights (0: never)").onlyFor("train", "search")
+            .flag("variant", "NAME", "classic", "classic (scaled tanh, average pooling) or relu (ReLU, max pooling)").onlyFor("train", "lr-find", "search")
             .flag("backend", "NAME", "dnnl", "dnnl (oneDNN), simd (Vector API), reference (scalar), opencl or cuda")
-            .flag("seed", "N", "1", "seed of initialisation, shuffling and the validation split").onlyFor("train")
+            .flag("seed", "N", "1", "seed of initialisation, shuffling and the validation split").onlyFor("train", "lr-find", "search")
             .flag("data", "DIR", null, "folder with the MNIST IDX files (else $ISTHMUS_DATA, the cache, or npm)")
-            .flag("out", "DIR", null, "output folder (default runs/lenet-<timestamp>; for show <checkpoint folder>/show)").onlyFor("train", "show")
+            .flag("out", "DIR", null, "output folder (default runs/lenet-<timestamp>; for show <checkpoint folder>/show)").onlyFor("train", "show", "lr-find", "search")
             .flag("resume", "FILE", null, "continue training from a checkpoint written by an earlier run").onlyFor("train")
             .bool("overwrite", "replace the earlier run in --out (refused without it)").onlyFor("train")
             .bool("reset-optimizer", "with --resume: keep the weights but start --optimizer from fresh state (to change the optimizer)").onlyFor("train")
-            .flag("limit", "N", null, "train on the first N training digits only (quick checks)").onlyFor("train")
+            .flag("limit", "N", null, "train on the first N training digits only (quick checks)").onlyFor("train", "lr-find", "search")
             .bool("distort", "augment the training digits with random affine and elastic distortions (Simard et al. 2003)").onlyFor("train")
             .flag("loader-threads", "N", null, "threads preparing the batches (default: the cores the step leaves free, at least 1)").onlyFor("train")
+            .bool("diagnose", "per layer and epoch: gradient norms, update/weight ratios, saturated or never-active units;\n"
+                    + "warnings when a rule fires (README.md), metrics.json's \"diagnostics\", diagnostics.png").onlyFor("train")
             .flag("checkpoint", "FILE", null, "the model to evaluate or show").onlyFor("eval", "show")
+            .flag("versus", "FILE", null, "a second model (say, trained with --distort) compared on the unusual patterns").onlyFor("show")
+            .flag("steps", "N", "300", "steps of the range test").onlyFor("lr-find")
+            .flag("lr-start", "X", "1e-4", "the range test's first learning rate").onlyFor("lr-find")
+            .flag("lr-end", "X", "10", "the range test's last learning rate").onlyFor("lr-find")
+            .flag("grid", "SPEC", null, "the grid: 'lr=0.01,0.05 batch=32,64 c1=6 c3=16,32 c5=120 f6=84,120' (also momentum=,\n"
+                    + "weight-decay=); every combination is one trial").onlyFor("search")
+            .flag("parallel", "K", "1", "trials run at once, the cores split between them").onlyFor("search")
+            .flag("final-epochs", "N", DEFAULT_EPOCHS, "epochs of the best combination's retraining on all 60,000 digits").onlyFor("search")
             .flag("digits", "LIST", null, "show the first test digit of each class listed, e.g. 3,8 (default 0,...,9)").onlyFor("show")
             .flag("indices", "LIST", null, "show these test digits by index, e.g. 0,17").onlyFor("show")
             .example("lenet")
@@ -86,7 +98,10 @@ final class LenetCommand implements Command {
             .example("lenet --distort --epochs 60")
             .example("lenet eval --checkpoint runs/lenet-20261127-101500/model.safetensors")
             .example("lenet show --checkpoint runs/lenet-20261127-101500/model.safetensors --digits 3,8")
-            .example("lenet --ranks 2"));
+            .example("lenet --ranks 2")
+            .example("lenet --diagnose --lr 2 --epochs 1")
+            .example("lenet lr-find")
+            .example("lenet search --grid 'lr=0.01,0.05,0.1 batch=32,64 c3=16,32 f6=84,120' --epochs 5 --validation 5000 --patience 2"));
 
     @Override public String name() { return "lenet"; }
 
@@ -98,6 +113,8 @@ final class LenetCommand implements Command {
         return switch (args.action()) {
             case "eval" -> evaluate(args, out);
             case "show" -> LenetShow.run(args, out);
+            case "lr-find" -> LenetLrFind.run(args, out);
+            case "search" -> LenetSearch.run(args, out);
             default -> train(args, out);
         };
     }
@@ -225,10 +242,13 @@ final class LenetCommand implements Command {
                 }
                 Path checkpoint = outDir.resolve("model.safetensors");
                 var options = new Trainer.Options(epochs, patience, LrSchedule.stepDecay(lrStep, lrDecay), true);
+                DiagnosticsReport diagnostics = args.bool("diagnose")
+                        ? DiagnosticsReport.attach(model, trainer, loader.batchesPerEpoch()) : null;
                 try {
                     trainer.fit(loader, train, split.validation(), mnist.test(), options, start, stats -> {
                         report.add(stats, loader.lastEpoch());
                         out.println(RunReport.epochLine(stats, epochs) + RunReport.dataWait(loader.lastEpoch(), stats.seconds()));
+                        if (diagnostics != null) diagnostics.afterEpoch(report, "LeNet-5 on MNIST", stats.seconds(), out);
                         Checkpoint.save(checkpoint, model, optimizer, with(described, Map.of(
                                 "epoch", Integer.toString(stats.epoch()), "variant", variantName,
                                 "model", "LeNet-5", PREPROCESSING_KEY, PREPROCESSING)));
@@ -237,6 +257,10 @@ final class LenetCommand implements Command {
                         report.writeCurves("LeNet-5 on MNIST");
                     });
                 } catch (TrainingDivergedException e) {
+                    if (diagnostics != null) {
+                        diagnostics.onDiverged(e.epoch(), report, "LeNet-5 on MNIST", out);
+                        report.writeMetrics(Map.of("diverged", e.getMessage()));
+                    }
                     throw new IllegalStateException(e.getMessage() + (Files.exists(checkpoint)
                             ? "; the last good checkpoint is " + checkpoint : ""), e);
                 }
@@ -293,7 +317,7 @@ final class LenetCommand implements Command {
         }
     }
 
-    private static Optimizer optimizer(OptimizerName name, Sequential model, float lr, float momentum, float weightDecay) {
+    static Optimizer optimizer(OptimizerName name, Sequential model, float lr, float momentum, float weightDecay) {
         return switch (name) {
             case SGD -> new SGD(model.parameters(), lr, momentum, weightDecay, false);
             case RMSPROP -> new RMSProp(model.parameters(), lr, 0.99f, 1e-8f, weightDecay, 0f);

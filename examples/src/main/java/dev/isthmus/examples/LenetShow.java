@@ -113,11 +113,12 @@ final class LenetShow {
         try (Safetensors st = Safetensors.read(file)) {
             variant = st.metadata().getOrDefault("variant", "classic");
         }
+        Path versus = args.has("versus") ? args.existingFile("versus") : null;
         MnistFiles files = MnistLocator.standard().locate(dataDir);
         long t0 = System.nanoTime();
         try (ImageDataset test = Mnist.load("mnist/test", files.testImages(), files.testLabels());
              Backend backend = Backends.create(kind);
-             Sequential model = variant.equals("relu") ? LeNet5.relu() : LeNet5.classic()) {
+             Sequential model = model(file)) {
             model.compile(backend, batch, Shape.of(1, SIDE, SIDE), Sequential.Mode.INFERENCE, 0);
             Checkpoint.load(file, model, null);
             Set<Integer> chosen = new LinkedHashSet<>();
@@ -154,9 +155,19 @@ final class LenetShow {
                 out.print(table);
                 out.printf(Locale.ROOT, "wrote invariance.png (test digit #%d) and invariance.txt in %.1f s%n", shown,
                         (System.nanoTime() - t0) / 1e9);
+                UnusualPanel.write(model, input, file, versus, backend, batch, report, out);
             }
         }
         return 0;
+    }
+
+    /** LeNet-5 as a checkpoint's metadata describes it: its variant and its layer widths (the paper's when not given). */
+    static Sequential model(Path checkpoint) throws java.io.IOException {
+        try (Safetensors st = Safetensors.read(checkpoint)) {
+            var meta = st.metadata();
+            var sizes = LeNet5.Sizes.parse(meta.getOrDefault("sizes", LeNet5.Sizes.DEFAULT.text()));
+            return "relu".equals(meta.getOrDefault("variant", "classic")) ? LeNet5.relu(sizes) : LeNet5.classic(sizes);
+        }
     }
 
     /** A comma-separated list of integers in [0, max]. */

@@ -28,6 +28,7 @@ final class RunReport {
     private final Path out;
     private final Map<String, Object> config;
     private final List<Trainer.EpochStats> epochs = new ArrayList<>();
+    private final Map<String, Object> sections = new LinkedHashMap<>();   // more top-level entries of metrics.json
     private final List<BatchLoader.Timing> loading = new ArrayList<>(); // per epoch; null entries when not measured
 
     RunReport(Path out, Map<String, Object> config) throws IOException {
@@ -81,6 +82,9 @@ final class RunReport {
 
     List<Trainer.EpochStats> epochs() { return epochs; }
 
+    /** A further top-level entry of metrics.json ("diagnostics"), written from the next writeMetrics on. */
+    void section(String key, Object value) { sections.put(key, value); }
+
     /** The per-epoch line printed while training. */
     static String epochLine(Trainer.EpochStats s, int total) {
         return String.format(Locale.ROOT, "epoch %2d/%d  loss %.4f  train %s  val %s  test %s  lr %.4g  %5.1f s  %,6.0f img/s%s",
@@ -121,6 +125,7 @@ final class RunReport {
             list.add(e);
         }
         root.put("epochs", list);
+        root.putAll(sections);
         root.put("result", result);
         writeText("metrics.json", Json.write(root) + "\n");
     }

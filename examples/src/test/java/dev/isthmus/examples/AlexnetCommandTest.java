@@ -38,7 +38,7 @@ class AlexnetCommandTest {
         MainTest.Result none = run("alexnet", "--epochs", "1");
         assertEquals(2, none.code());
         assertEquals("isthmus alexnet: give --data DIR (an image folder) or --synthetic", firstErrorLine(none));
-        assertTrue(none.err().contains("usage: ./isthmus alexnet [train|eval|similar] [flags]"), none.err());
+        assertTrue(none.err().contains("usage: ./isthmus alexnet [train|eval|similar|lr-find] [flags]"), none.err());
         MainTest.Result both = run("alexnet", "--synthetic", "--data", tmp.toString());
         assertEquals(2, both.code());
         assertEquals("isthmus alexnet: give either --data or --synthetic, not both", firstErrorLine(both));

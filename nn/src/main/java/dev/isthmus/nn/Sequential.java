@@ -58,6 +58,7 @@ public final class Sequential implements AutoCloseable {
     private MemoryReport.Counter buffers = new MemoryReport.Counter();   // the layers' buffers, as compiled
     private long parameterBytes, gradientBytes;
     private java.util.function.IntConsumer afterLayerBackward;   // null: none (see onLayerBackward)
+    private Tensor[] lastOutputs = new Tensor[0];       // per layer, the buffer the last forward returned
     private volatile Lifetime lifetime;                 // per compile; kept after close for its message
 
     public Sequential(Layer... layers) {
@@ -159,6 +160,7 @@ public final class Sequential implements AutoCloseable {
         this.fusedWithNext = fusionPlan();
         boolean[] plainOutput = plainOutputs();
         this.outputLayouts.clear();
+        this.lastOutputs = new Tensor[layers.size()];
         Shape in = input;
         Layout inLayout = Layout.PLAIN;   // the caller's input is plain
         for (int i = 0; i < layers.size(); i++) {
@@ -337,8 +339,18 @@ public final class Sequential implements AutoCloseable {
                     + layers.get(last + 1).name() + "', or call fuseActivations(false) before compile");
         }
         Tensor x = input;
-        for (int i = 0; i <= last; i++) x = layers.get(i).forward(x, training);
+        for (int i = 0; i <= last; i++) lastOutputs[i] = x = layers.get(i).forward(x, training);
         return x;
+    }
+
+    /**
+     * The output buffer (N, output...) layer {@code index} returned in the last forward that reached
+     * it (null before any): for diagnostics that read activations after a step.
+     * A fused activation's output is its convolution's buffer. Overwritten by the next forward.
+     */
+    public Tensor lastOutput(int index) {
+        requireCompiled();
+        return lastOutputs[index];
     }
 
     /** The index of the layer called {@code name}; throws listing the names when there is none. */
@@ -464,6 +476,7 @@ public final class Sequential implements AutoCloseable {
         }
         owned = List.of();
         fusedWithNext = new boolean[0];
+        lastOutputs = new Tensor[0];
         backend = null;
         parameters = null;
         if (failure != null) throw failure;

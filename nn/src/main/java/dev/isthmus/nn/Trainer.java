@@ -36,6 +36,21 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
+     * Observes single training steps (for {@link Diagnostics}); runs on the training thread,
+     * between the step's backward and the optimizer's update, and after the update.
+     */
+    public interface StepListener {
+        /** After backward, before the optimizer's update: this batch's gradients and outputs, the old weights. */
+        void beforeUpdate(int epoch, int step);
+
+        /** After the optimizer's update. */
+        void afterUpdate(int epoch, int step);
+
+        /** After the last step of an epoch, before validation. */
+        default void epochEnd(int epoch) {}
+    }
+
+    /**
      * @param epochs    epochs to run at most
      * @param patience  stop after this many epochs without a better validation error (0: never stop early)
      * @param schedule  the learning rate after each epoch
@@ -70,6 +85,7 @@ public final class Trainer implements AutoCloseable {
     private float[] bestWeights;
     private int warmupSteps;        // from the Options of fit
     private DataParallel parallel;  // null: this process trains alone
+    private StepListener stepListener;   // null: none
 
     public Trainer(Sequential model, Optimizer optimizer, Progress progress) {
         this.model = model;
@@ -86,6 +102,9 @@ public final class Trainer implements AutoCloseable {
         this.stagingImages = stagingArena.allocate(in.elements() * Float.BYTES, 64);
         this.stagingLabels = stagingArena.allocate((long) batch * Integer.BYTES, 64);
     }
+
+    /** Observes every step from now on (null: none); {@link Diagnostics} is one. */
+    public void setStepListener(StepListener listener) { this.stepListener = listener; }
 
     /**
      * Trains as one rank of a data-parallel job (null: alone): gradients are averaged across
@@ -127,10 +146,12 @@ public final class Trainer implements AutoCloseable {
             if (parallel != null) parallel.beforeBackward(diffLogits);
             model.backward(diffLogits);
             if (parallel != null) parallel.afterBackward();
+            if (stepListener != null) stepListener.beforeUpdate(epoch, done);
             long step = optimizer.steps();
             if (step < warmupSteps) optimizer.setLr(target * (step + 1) / warmupSteps);
             else if (step == warmupSteps) optimizer.setLr(target);
             optimizer.step();
+            if (stepListener != null) stepListener.afterUpdate(epoch, done);
             lossSum += l;
             long w = countWrong(logits, b.labels());
             wrong += w & 0xFFFF_FFFFL;
@@ -140,6 +161,7 @@ public final class Trainer implements AutoCloseable {
             progress.update(done, seen, lossSum / done);
         }
         progress.finish();
+        if (stepListener != null) stepListener.epochEnd(epoch);
         optimizer.setLr(target);
         boolean host = model.backend().device().isHost();
         return new double[] {lossSum / Math.max(1, done),

@@ -73,7 +73,12 @@ public final class LineChart {
 
     /** Renders the chart: {@code width} wide, {@code panelHeight} per panel plus title and x label. */
     public static BufferedImage render(String title, String xLabel, List<Panel> panels, int width, int panelHeight) {
-        List<Plot> plots = layout(title, panels, width, panelHeight);
+        return render(title, xLabel, false, panels, width, panelHeight);
+    }
+
+    /** {@link #render} with a log10 x axis when {@code logX} (x &lt;= 0 then skipped): learning rates. */
+    public static BufferedImage render(String title, String xLabel, boolean logX, List<Panel> panels, int width, int panelHeight) {
+        List<Plot> plots = layout(title, panels, width, panelHeight, logX);
         Canvas c = new Canvas(width, height(title, panels.size(), panelHeight));
         if (title != null && !title.isEmpty()) {
             c.text((width - BitmapFont.width(title, SCALE)) / 2, 10, title, SCALE, Canvas.BLACK);
@@ -98,6 +103,10 @@ public final class LineChart {
     }
 
     static List<Plot> layout(String title, List<Panel> panels, int width, int panelHeight) {
+        return layout(title, panels, width, panelHeight, false);
+    }
+
+    static List<Plot> layout(String title, List<Panel> panels, int width, int panelHeight, boolean logX) {
         if (panels == null || panels.isEmpty()) throw new IllegalArgumentException("LineChart: no panels");
         if (width < LEFT + RIGHT + 40 || panelHeight < HEADING + BOTTOM + 40) {
             throw new IllegalArgumentException("LineChart: " + width + "x" + panelHeight + " per panel is too small; need at least "
@@ -110,7 +119,7 @@ public final class LineChart {
             for (Series s : p.series()) {
                 for (int i = 0; i < s.x().length; i++) {
                     double x = s.x()[i], y = s.y()[i];
-                    if (!Double.isFinite(x) || !Double.isFinite(y) || (p.logY() && y <= 0)) continue;
+                    if (!Double.isFinite(x) || !Double.isFinite(y) || (p.logY() && y <= 0) || (logX && x <= 0)) continue;
                     xMin = Math.min(xMin, x);
                     xMax = Math.max(xMax, x);
                     yMin = Math.min(yMin, y);
@@ -123,7 +132,7 @@ public final class LineChart {
             }
             yRanges.add(new double[] {yMin, yMax});
         }
-        Axis xAxis = Axis.linear(xMin, xMax, Math.max(2, (width - LEFT - RIGHT) / 90));
+        Axis xAxis = logX ? Axis.log(xMin, xMax) : Axis.linear(xMin, xMax, Math.max(2, (width - LEFT - RIGHT) / 90));
         int top = title == null || title.isEmpty() ? 8 : TITLE_HEIGHT;
         List<Plot> plots = new ArrayList<>();
         for (int p = 0; p < panels.size(); p++) {
@@ -164,7 +173,7 @@ public final class LineChart {
             boolean havePrevious = false;
             for (int i = 0; i < series.x().length; i++) {
                 double x = series.x()[i], y = series.y()[i];
-                if (!Double.isFinite(x) || !plot.y().plottable(y)) {
+                if (!plot.x().plottable(x) || !plot.y().plottable(y)) {
                     havePrevious = false; // a gap: do not join across it
                     continue;
                 }
