@@ -5,6 +5,7 @@ import dev.isthmus.engine.Conv2dSpec;
 import dev.isthmus.engine.DropoutPlan;
 import dev.isthmus.engine.EltwiseKind;
 import dev.isthmus.engine.EltwisePlan;
+import dev.isthmus.engine.Layout;
 import dev.isthmus.engine.LinearPlan;
 import dev.isthmus.engine.LinearSpec;
 import dev.isthmus.engine.LrnPlan;
@@ -72,6 +73,12 @@ final class ProfiledPlans {
             probe.done(weights, e, t0, r0, bytes(diffWeights) + bytes(diffBias) + bytes(diffDst) + bytes(src));
         }
 
+        @Override public Layout dstLayout() { return inner.dstLayout(); }
+
+        @Override public Layout srcLayout() { return inner.srcLayout(); }
+
+        @Override public Layout weightsLayout() { return inner.weightsLayout(); }
+
         @Override public void close() { inner.close(); }
 
         @Override public String toString() { return inner.toString(); }
@@ -115,6 +122,10 @@ final class ProfiledPlans {
             inner.backward(diffSrc, diffDst, workspace);
             probe.done(bwd, e, t0, r0, bytes(diffSrc) + bytes(diffDst) + bytes(workspace));
         }
+
+        @Override public Layout dstLayout() { return inner.dstLayout(); }
+
+        @Override public Layout srcLayout() { return inner.srcLayout(); }
 
         @Override public void close() { inner.close(); }
 
@@ -194,6 +205,12 @@ final class ProfiledPlans {
             inner.backwardWeights(diffWeights, diffBias, diffDst, src);
             probe.done(weights, e, t0, r0, bytes(diffWeights) + bytes(diffBias) + bytes(diffDst) + bytes(src));
         }
+
+        @Override public Layout dstLayout() { return inner.dstLayout(); }
+
+        @Override public Layout srcLayout() { return inner.srcLayout(); }
+
+        @Override public Layout weightsLayout() { return inner.weightsLayout(); }
 
         @Override public void close() { inner.close(); }
 
@@ -302,6 +319,10 @@ final class ProfiledPlans {
             inner.backward(diffSrc, diffDst, src, workspace);
             probe.done(bwd, e, t0, r0, bytes(diffSrc) + bytes(diffDst) + bytes(src) + bytes(workspace));
         }
+
+        @Override public Layout dstLayout() { return inner.dstLayout(); }
+
+        @Override public Layout srcLayout() { return inner.srcLayout(); }
 
         @Override public void close() { inner.close(); }
 

@@ -10,12 +10,14 @@ import dev.isthmus.engine.DropoutPlan;
 import dev.isthmus.engine.EltwiseKind;
 import dev.isthmus.engine.EltwisePlan;
 import dev.isthmus.engine.LinearPlan;
+import dev.isthmus.engine.Layout;
 import dev.isthmus.engine.LinearSpec;
 import dev.isthmus.engine.LrnPlan;
 import dev.isthmus.engine.LrnSpec;
 import dev.isthmus.engine.OptimizerPlan;
 import dev.isthmus.engine.OptimizerSpec;
 import dev.isthmus.engine.Pool2dPlan;
+import dev.isthmus.engine.PlanHints;
 import dev.isthmus.engine.Pool2dSpec;
 import dev.isthmus.engine.Shape;
 import dev.isthmus.engine.SoftmaxCrossEntropyPlan;
@@ -102,7 +104,24 @@ public final class ProfilingBackend implements Backend {
 
     @Override public Tensor allocate(Shape shape, DType dtype) { return inner.allocate(shape, dtype); }
 
+    @Override public Tensor allocate(Shape shape, DType dtype, Layout layout) { return inner.allocate(shape, dtype, layout); }
+
     @Override public Conv2dPlan conv2d(Conv2dSpec spec) { return new ProfiledPlans.Conv2d(inner.conv2d(spec), probe, layer); }
+
+    // The hinted factories pass the hints on, so a profiled inference runs the plans (and layouts) it runs unprofiled.
+    @Override public Conv2dPlan conv2d(Conv2dSpec spec, PlanHints hints) {
+        return new ProfiledPlans.Conv2d(inner.conv2d(spec, hints), probe, layer);
+    }
+
+    @Override public Pool2dPlan pool2d(Pool2dSpec spec, PlanHints hints) {
+        return new ProfiledPlans.Pool2d(inner.pool2d(spec, hints), probe, layer);
+    }
+
+    @Override public LinearPlan linear(LinearSpec spec, PlanHints hints) {
+        return new ProfiledPlans.Linear(inner.linear(spec, hints), probe, layer);
+    }
+
+    @Override public LrnPlan lrn(LrnSpec spec, PlanHints hints) { return new ProfiledPlans.Lrn(inner.lrn(spec, hints), probe, layer); }
 
     @Override public Pool2dPlan pool2d(Pool2dSpec spec) { return new ProfiledPlans.Pool2d(inner.pool2d(spec), probe, layer); }
 
