@@ -22,7 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * whatever else runs on the machine slows both alike: the ratio of their
  * images/s is the cost of --distort, printed. Before the distortion kernels
  * and with the loader on one thread the ratio was about 0.3 (5,000-5,500
- * against 15,000-19,000 images/s); the assertion catches a fall back there.
+ * against 15,000-19,000 images/s). DESIGN.md: tests never assert timings, so the ratio is
+ * checked only when asked for ({@code -Disthmus.assertTimings=true}, on a quiet machine); by
+ * default the test runs both paths and prints the figure.
  */
 class DistortedTrainingThroughputTest {
 
@@ -57,7 +59,9 @@ class DistortedTrainingThroughputTest {
                     + " %,.0f img/s distorted (loader alone %,.0f img/s, the step waited %.1f%%): ratio %.2f%n",
                     batch, rounds, n, seen / plainSeconds, seen / distortedSeconds,
                     distorted.lastEpoch().imagesPerSecond(), 100 * wait / distortedSeconds, ratio);
-            assertTrue(ratio > 0.6, "distorted training ran at " + ratio + "x the plain images/s");
+            if (Boolean.getBoolean("isthmus.assertTimings")) {
+                assertTrue(ratio > 0.6, "distorted training ran at " + ratio + "x the plain images/s");
+            }
         }
     }
 
